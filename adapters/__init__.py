@@ -1,0 +1,1 @@
+"""Chat platforms and the terminal: they translate, the core decides."""

@@ -1,0 +1,1 @@
+"""claimwatch core: the platform-neutral pipeline from article to alert."""

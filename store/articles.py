@@ -1,0 +1,302 @@
+"""Queries on articles, stories, claims and alerts: what the pipeline reads and writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from bot.model import (
+    Alert,
+    AlertKind,
+    Article,
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    Metric,
+    Quantity,
+    Story,
+)
+from store.tables import AlertRow, ArticleRow, ClaimRow, StoryRow
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: int
+    key: str
+    content_hash: str
+    story_id: int | None
+    text: str
+
+
+def _aware(dt: datetime) -> datetime:
+    """SQLite hands datetimes back naive; everything we store is UTC-aware."""
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def claim_from_row(row: ClaimRow) -> Claim:
+    quantity = None
+    if row.kind == ClaimKind.FIGURE:
+        quantity = Quantity(
+            value=row.value,
+            low=row.low,
+            high=row.high,
+            qualifier=row.qualifier or "exact",
+            unit=row.unit,
+        )
+    return Claim(
+        kind=ClaimKind(row.kind),
+        metric=Metric(row.predicate, row.entity, row.grp, row.scope),
+        sentence=row.sentence,
+        article_key=row.article_key,
+        published=_aware(row.published),
+        as_of=row.as_of,
+        position=row.position,
+        quantity=quantity,
+        status=row.status,
+        source=row.source,
+        source_key=row.source_key,
+        standing=ClaimStatus(row.standing),
+        id=row.id,
+    )
+
+
+def _story(row: StoryRow) -> Story:
+    return Story(
+        id=row.id,
+        title=row.title,
+        terms=dict(row.terms or {}),
+        first_published=_aware(row.first_published),
+        last_published=_aware(row.last_published),
+    )
+
+
+class ArticleQueries:
+    s: Session
+
+    # -- articles -----------------------------------------------------------
+    def find_article(
+        self,
+        tenant: str,
+        *,
+        key: str | None = None,
+        guid: str | None = None,
+        content_hash: str | None = None,
+    ) -> StoredArticle | None:
+        """The article already seen under this key, GUID or exact text, if any."""
+        conds = []
+        if key:
+            conds.append(ArticleRow.key == key)
+        if guid:
+            conds.append(ArticleRow.guid == guid)
+        if content_hash:
+            conds.append(ArticleRow.content_hash == content_hash)
+        if not conds:
+            return None
+        row = self.s.scalars(
+            select(ArticleRow).where(ArticleRow.tenant == tenant, or_(*conds)).limit(1)
+        ).first()
+        if row is None:
+            return None
+        return StoredArticle(row.id, row.key, row.content_hash, row.story_id, row.text)
+
+    def add_article(
+        self,
+        tenant: str,
+        article: Article,
+        content_hash: str,
+        story_id: int | None,
+        source_id: int | None = None,
+    ) -> int:
+        row = ArticleRow(
+            tenant=tenant,
+            key=article.key,
+            url=article.url,
+            guid=article.guid,
+            title=article.title,
+            outlet=article.outlet,
+            published=article.published,
+            text=article.text,
+            content_hash=content_hash,
+            story_id=story_id,
+            source_id=source_id,
+            ingested_at=datetime.now(UTC),
+        )
+        self.s.add(row)
+        self.s.flush()
+        return row.id
+
+    def update_article_text(self, article_id: int, text: str, content_hash: str) -> None:
+        row = self.s.get(ArticleRow, article_id)
+        if row is not None:
+            row.text, row.content_hash = text, content_hash
+
+    def count_articles(self, tenant: str) -> int:
+        return self.s.scalar(
+            select(func.count()).select_from(ArticleRow).where(ArticleRow.tenant == tenant)
+        ) or 0
+
+    # -- stories ------------------------------------------------------------
+    def recent_stories(self, tenant: str, since: datetime) -> list[Story]:
+        rows = self.s.scalars(
+            select(StoryRow).where(StoryRow.tenant == tenant, StoryRow.last_published >= since)
+        )
+        return [_story(r) for r in rows]
+
+    def stories(self, tenant: str) -> list[Story]:
+        rows = self.s.scalars(
+            select(StoryRow).where(StoryRow.tenant == tenant).order_by(StoryRow.id)
+        )
+        return [_story(r) for r in rows]
+
+    def get_story(self, story_id: int) -> Story | None:
+        row = self.s.get(StoryRow, story_id)
+        return _story(row) if row else None
+
+    def create_story(
+        self, tenant: str, title: str, terms: dict[str, float], published: datetime
+    ) -> Story:
+        row = StoryRow(
+            tenant=tenant,
+            title=title,
+            terms=terms,
+            first_published=published,
+            last_published=published,
+        )
+        self.s.add(row)
+        self.s.flush()
+        return _story(row)
+
+    def update_story(self, story_id: int, terms: dict[str, float], published: datetime) -> None:
+        row = self.s.get(StoryRow, story_id)
+        if row is None:
+            return
+        row.terms = terms
+        row.last_published = max(_aware(row.last_published), published)
+        row.first_published = min(_aware(row.first_published), published)
+
+    # -- claims -------------------------------------------------------------
+    def add_claims(
+        self, tenant: str, story_id: int, article_id: int, claims: list[Claim]
+    ) -> list[Claim]:
+        """Store the claims and return them with their ids."""
+        rows = []
+        for c in claims:
+            q = c.quantity
+            rows.append(
+                ClaimRow(
+                    tenant=tenant,
+                    story_id=story_id,
+                    article_id=article_id,
+                    article_key=c.article_key,
+                    kind=c.kind.value,
+                    predicate=c.metric.predicate,
+                    entity=c.metric.entity,
+                    grp=c.metric.group,
+                    scope=c.metric.scope,
+                    value=q.value if q else None,
+                    low=q.low if q else None,
+                    high=q.high if q else None,
+                    qualifier=q.qualifier if q else None,
+                    unit=q.unit if q else None,
+                    status=c.status,
+                    source=c.source,
+                    source_key=c.source_key,
+                    as_of=c.as_of,
+                    published=c.published,
+                    sentence=c.sentence,
+                    position=c.position,
+                    standing=c.standing.value,
+                )
+            )
+        self.s.add_all(rows)
+        self.s.flush()
+        return [replace(c, id=r.id) for c, r in zip(claims, rows, strict=True)]
+
+    def known_claims(self, story_id: int, kind: ClaimKind, predicates: set[str]) -> list[Claim]:
+        """Claims of one story about these events: the index keeps this off a scan."""
+        if not predicates:
+            return []
+        rows = self.s.scalars(
+            select(ClaimRow).where(
+                ClaimRow.story_id == story_id,
+                ClaimRow.kind == kind.value,
+                ClaimRow.predicate.in_(sorted(predicates)),
+            )
+        )
+        return [claim_from_row(r) for r in rows]
+
+    def story_claims(self, story_id: int) -> list[Claim]:
+        rows = self.s.scalars(
+            select(ClaimRow).where(ClaimRow.story_id == story_id).order_by(ClaimRow.id)
+        )
+        return [claim_from_row(r) for r in rows]
+
+    def tenant_claims(self, tenant: str) -> list[tuple[int, Claim]]:
+        """(story id, claim) for every claim of a tenant, for the /claims command."""
+        rows = self.s.scalars(
+            select(ClaimRow).where(ClaimRow.tenant == tenant).order_by(ClaimRow.id)
+        )
+        return [(r.story_id, claim_from_row(r)) for r in rows]
+
+    def count_claims(self, tenant: str | None = None) -> int:
+        q = select(func.count()).select_from(ClaimRow)
+        if tenant is not None:
+            q = q.where(ClaimRow.tenant == tenant)
+        return self.s.scalar(q) or 0
+
+    # -- alerts -------------------------------------------------------------
+    def add_alert(self, tenant: str, alert: Alert) -> Alert:
+        assert alert.old.id is not None and alert.new.id is not None, "store claims first"
+        row = AlertRow(
+            tenant=tenant,
+            story_id=alert.story_id,
+            kind=alert.kind.value,
+            trigger=alert.trigger,
+            metric=alert.metric.label,
+            old_claim_id=alert.old.id,
+            new_claim_id=alert.new.id,
+            created_at=datetime.now(UTC),
+        )
+        self.s.add(row)
+        self.s.flush()
+        return replace(alert, id=row.id)
+
+    def alerts(self, tenant: str, story_id: int | None = None) -> list[Alert]:
+        old, new = aliased(ClaimRow), aliased(ClaimRow)
+        q = (
+            select(AlertRow, old, new)
+            .join(old, AlertRow.old_claim_id == old.id)
+            .join(new, AlertRow.new_claim_id == new.id)
+            .where(AlertRow.tenant == tenant)
+            .order_by(AlertRow.id)
+        )
+        if story_id is not None:
+            q = q.where(AlertRow.story_id == story_id)
+        return [
+            Alert(
+                kind=AlertKind(a.kind),
+                story_id=a.story_id,
+                trigger=a.trigger,
+                old=claim_from_row(o),
+                new=claim_from_row(n),
+                id=a.id,
+            )
+            for a, o, n in self.s.execute(q)
+        ]
+
+    def get_alert(self, alert_id: int) -> Alert | None:
+        old, new = aliased(ClaimRow), aliased(ClaimRow)
+        q = (
+            select(AlertRow, old, new)
+            .join(old, AlertRow.old_claim_id == old.id)
+            .join(new, AlertRow.new_claim_id == new.id)
+            .where(AlertRow.id == alert_id)
+        )
+        row = self.s.execute(q).first()
+        if row is None:
+            return None
+        a, o, n = row
+        return Alert(AlertKind(a.kind), a.story_id, a.trigger, claim_from_row(o), claim_from_row(n), a.id)
