@@ -1,4 +1,4 @@
-"""The `claimwatch` command line."""
+"""The `claimwatch` command line: the terminal is an adapter like Slack and Discord."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def replay(
 
 
 def _register_subcommands() -> None:
-    from bot.cli_sources import register
+    from adapters.cli_sources import register
 
     register(app)
 
