@@ -1,10 +1,18 @@
-"""Platform-neutral views of alerts and claims, which each adapter renders its own way."""
+"""Platform-neutral views of alerts and claims, which each adapter renders its own way.
+
+An adapter never formats a number or decides a headline: it lays out an
+`AlertView` as blocks, an embed or terminal text.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.model import Alert
+from bot.model import Alert, AlertKind, Claim, ClaimKind, Quantity
+
+# {article key: (outlet, url)}: what the store knows about where a claim was read
+ArticleRefs = Mapping[str, tuple[str | None, str | None]]
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,104 @@ class AlertView:
         )
 
 
-def alert_view(alert: Alert) -> AlertView:
-    """Build the neutral view of an alert (implemented with the core engine)."""
-    raise NotImplementedError
+def _number(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def format_quantity(q: Quantity) -> str:
+    """A figure as a reader would say it: "nearly 3,000", "between 1,000 and 3,000"."""
+    try:  # the core's own formatter, when it has one
+        from bot.numbers import format_quantity as core_format  # type: ignore[attr-defined]
+    except ImportError:
+        core_format = None
+    if core_format is not None:
+        return core_format(q)
+    qualifier = (q.qualifier or "exact").strip()
+    if q.value is None and q.low is not None and q.high is not None:
+        text = f"between {_number(q.low)} and {_number(q.high)}"
+    else:
+        x = q.value if q.value is not None else (q.high if q.high is not None else q.low)
+        text = _number(x) if x is not None else "?"
+        if qualifier and qualifier not in ("exact", "range"):
+            text = f"{qualifier} {text}"
+        elif q.value is None and q.low is not None:
+            text = f"at least {text}"
+        elif q.value is None and q.high is not None:
+            text = f"at most {text}"
+    return f"{text} {q.unit}" if q.unit else text
+
+
+def figure_text(claim: Claim) -> str:
+    """The figure or status a claim states."""
+    if claim.kind == ClaimKind.FIGURE and claim.quantity is not None:
+        return format_quantity(claim.quantity)
+    return claim.status or "?"
+
+
+def link_of(claim: Claim, refs: ArticleRefs | None = None) -> str | None:
+    """The article's URL: its key when the key is one, else the stored URL."""
+    if claim.article_key.startswith(("http://", "https://")):
+        return claim.article_key
+    return (refs or {}).get(claim.article_key, (None, None))[1]
+
+
+def source_of(claim: Claim, refs: ArticleRefs | None = None) -> str:
+    """Who said it: the attributed source, else the outlet, else the article."""
+    if claim.source:
+        return claim.source
+    outlet = (refs or {}).get(claim.article_key, (None, None))[0]
+    return outlet or "unattributed"
+
+
+def claim_side(claim: Claim, refs: ArticleRefs | None = None) -> ClaimSide:
+    return ClaimSide(
+        figure=figure_text(claim),
+        source=source_of(claim, refs),
+        date=claim.as_of.isoformat(),
+        quote=claim.sentence.strip(),
+        article=claim.article_key,
+        link=link_of(claim, refs),
+    )
+
+
+def thread_key(alert: Alert) -> str:
+    """Story + metric: contradictions and updates of one figure share a thread."""
+    return f"{alert.story_id}:{alert.metric.label}"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def headline(alert: Alert, refs: ArticleRefs | None = None) -> str:
+    """One line saying what changed."""
+    label = alert.metric.label
+    old, new = figure_text(alert.old), figure_text(alert.new)
+    if alert.kind == AlertKind.CONTRADICTION:
+        return (
+            f"Sources disagree on {label}: {source_of(alert.new, refs)} says {new}, "
+            f"{source_of(alert.old, refs)} said {old}"
+        )
+    if alert.kind == AlertKind.STATUS_UPDATE:
+        return f"Status: {label} is now {new} (was {old})"
+    return f"{_cap(label)}: now {new} (was {old})"
+
+
+def alert_view(alert: Alert, refs: ArticleRefs | None = None) -> AlertView:
+    """Build the neutral view of an alert.
+
+    `refs` ({article key: (outlet, url)}, from `tx.article_refs`) supplies the
+    outlet for unattributed claims and links for articles read from files.
+    """
+    old, new = claim_side(alert.old, refs), claim_side(alert.new, refs)
+    links = [x for x in dict.fromkeys([new.link, old.link]) if x]
+    return AlertView(
+        kind=alert.kind.value,
+        headline=headline(alert, refs),
+        metric=alert.metric.label,
+        old=old,
+        new=new,
+        thread_key=thread_key(alert),
+        alert_id=alert.id,
+        links=links,
+    )
