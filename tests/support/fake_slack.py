@@ -1,0 +1,122 @@
+"""A fake Slack Web API on 127.0.0.1 that records every call, for tests.
+
+It answers the methods the adapter uses (auth.test, users.info, chat.postMessage)
+over real HTTP, GET and POST alike, and receives `response_url` posts. A test
+can make a method answer HTTP 429 with Retry-After a number of times first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    http_method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    status: int
+
+
+@dataclass
+class FakeSlack:
+    team_id: str = "T0001"
+    bot_user_id: str = "UBOT"
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> users.info "user"
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
+    _rate_limits: dict[str, list[int]] = field(default_factory=dict)
+    _ts: int = 1700000000
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def api_url(self) -> str:
+        """The base URL to give AsyncWebClient(base_url=...)."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 0) -> None:
+        """Answer the next `times` calls of `method` with 429 and this Retry-After."""
+        self._rate_limits.setdefault(method, []).extend([retry_after] * times)
+
+    def posted(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
+        """Parameters of the calls to `method` that succeeded."""
+        return [c.params for c in self.calls if c.method == method and c.status == 200]
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{name}", self._respond)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(dict(await request.post()))
+        for key in ("blocks", "attachments"):  # form-encoded bodies carry them as JSON text
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        headers = dict(request.headers)
+        pending = self._rate_limits.get(method)
+        if pending:
+            retry_after = pending.pop(0)
+            self.calls.append(Call(method, request.method, params, headers, 429))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(retry_after)},
+            )
+        self.calls.append(Call(method, request.method, params, headers, 200))
+        if method == "auth.test":
+            body = {
+                "ok": True,
+                "url": "https://example.slack.com/",
+                "team": "Example",
+                "user": "claimwatch",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": "BBOT",
+            }
+        elif method == "users.info":
+            user = self.users.get(params.get("user", ""))
+            body = {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        elif method == "chat.postMessage":
+            self._ts += 1
+            body = {
+                "ok": True,
+                "channel": params.get("channel"),
+                "ts": f"{self._ts}.000100",
+                "message": {"text": params.get("text")},
+            }
+        else:
+            body = {"ok": True}
+        return web.json_response(body)
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.Response(text="ok")
