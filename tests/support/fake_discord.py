@@ -56,6 +56,7 @@ class Recorded:
     body: Any  # decoded JSON, or None
     headers: dict[str, str]
     status: int = 0  # what the fake answered
+    reply: Any = None  # and the JSON it answered with
 
 
 @dataclass
@@ -330,11 +331,15 @@ class FakeDiscord:
                 status=429,
                 headers={"Via": "1.1 google", "Retry-After": str(failure.retry_after)},
             )
-        elif request.headers.get("Authorization", "").startswith("Bot "):
+        elif request.headers.get("Authorization", "").startswith("Bot ") or path.startswith(
+            ("/interactions/", "/webhooks/")  # these are authorised by the interaction token
+        ):
             response = await handler(request)
         else:
             response = _json({"message": "401: Unauthorized", "code": 0}, status=401)
         rec.status = response.status
+        if isinstance(response, web.Response) and response.body:
+            rec.reply = json.loads(response.body)
         self.requests.append(rec)
         async with self._changed:
             self._changed.notify_all()
