@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 from bot.metrics import matches_query
 from bot.model import Alert, Article, Claim, ClaimKind
 from bot.render import figure_text, headline, link_of, source_of
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ FIELD_MAX = 1000  # Discord caps an embed field at 1024 characters, Slack a sect
 USAGE = {
     "claims": "`/claims QUERY` (add `post` to share it in the channel), `/claims` for the "
     "stories tracked, `/claims check URL` to check one article now",
-    "watch": "`/watch add URL`, `/watch list`, `/watch remove ID`",
+    "watch": "`/watch add URL [EVERY]`, `/watch list`, `/watch remove ID`, "
+    "`/watch pause|resume ID`",
     "alerts": "`/alerts here [FILTER]`, `/alerts off`, `/alerts mute METRIC DURATION` "
     "(e.g. `/alerts mute captured 2h`), `/alerts links on|off`",
 }
@@ -97,14 +99,8 @@ def _when(claim: Claim) -> tuple:
     return (claim.as_of, claim.published, claim.position, claim.id or 0)
 
 
-def _default_fetcher() -> Fetcher | None:
-    """The fetch module's one-URL reader, once it exists."""
-    try:
-        from bot import fetch
-    except ImportError:
-        return None
-    fn = getattr(fetch, "fetch_article", None)
-    return fn if callable(fn) else None
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class Commands:
@@ -116,6 +112,8 @@ class Commands:
         pipeline=None,  # bot.pipeline.Pipeline; made from the store when omitted
         *,
         fetcher: Fetcher | None = None,
+        http=None,  # bot.fetch.Fetcher: one shared HTTP client; made on first use
+        settings: Settings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if pipeline is None:
@@ -124,8 +122,23 @@ class Commands:
             pipeline = Pipeline(store)
         self.store = store
         self.pipeline = pipeline
+        self.settings = settings or Settings()
         self._fetcher = fetcher
+        self._http_client = http
         self.clock = clock
+
+    def _http(self):
+        """The shared, address-checking HTTP client of bot.fetch."""
+        if self._http_client is None:
+            from bot.fetch import Fetcher as HttpFetcher
+            from bot.fetch import FetchSettings
+
+            self._http_client = HttpFetcher(FetchSettings.from_settings(self.settings))
+        return self._http_client
+
+    async def aclose(self) -> None:
+        if self._http_client is not None:
+            await self._http_client.aclose()
 
     # -- text entry point (Slack's and the console's command text) ----------
     async def run(self, caller: Caller, command: str, text: str) -> Reply:
@@ -145,12 +158,15 @@ class Commands:
                 query = " ".join(args[:-1] if post else args)
                 return await self.claims(caller, query, post=post)
             if command == "watch":
-                if sub == "add" and len(args) >= 2:
-                    return await self.watch_add(caller, args[1])
+                if sub == "add" and len(args) in (2, 3):
+                    every = args[2] if len(args) == 3 else None
+                    return await self.watch_add(caller, args[1], every)
                 if sub == "list" and len(args) == 1:
                     return await self.watch_list(caller)
                 if sub == "remove" and len(args) == 2:
                     return await self.watch_remove(caller, args[1])
+                if sub in ("pause", "resume") and len(args) == 2:
+                    return await self.watch_pause(caller, args[1], sub == "pause")
                 return _error(f"Unknown `/watch {text.strip()}`. Try {USAGE['watch']}.")
             if command == "alerts":
                 if sub == "here":
@@ -319,10 +335,20 @@ class Commands:
         return len(result.alerts)
 
     async def _fetch(self, url: str) -> Article:
-        fetcher = self._fetcher or _default_fetcher()
-        if fetcher is None:
-            raise RuntimeError("fetching is not available in this version yet")
-        return await fetcher(url)
+        """One URL as an Article: the fetch module's client, then the page reader."""
+        if self._fetcher is not None:
+            return await self._fetcher(url)
+        from bot.fetch import FetchError
+        from bot.sources import SourceError, parse_page
+
+        try:
+            res = await self._http().fetch(url)
+            return parse_page(
+                res.body, res.url, charset=res.charset, content_type=res.content_type,
+                fetched_at=self.clock(), last_modified=res.last_modified_at,
+            )
+        except (FetchError, SourceError) as exc:
+            raise LookupError(str(exc)) from None
 
     async def metric_names(self, tenant: str, prefix: str) -> list[str]:
         """Metric labels for autocomplete: those containing or meaning `prefix` (max 25)."""
@@ -336,13 +362,14 @@ class Commands:
         ]
         return sorted(names)[:25]
 
-    # -- /watch (admins) -------------------------------------------------------
+    # -- /watch (admins): the sources engineer's bot.watching does the work ---------
     def _admin_only(self, caller: Caller, what: str) -> Reply | None:
         if caller.is_admin:
             return None
         return _error(f"Only admins can {what}. Ask a workspace admin.")
 
-    async def watch_add(self, caller: Caller, url: str) -> Reply:
+    async def watch_add(self, caller: Caller, url: str, every: str | None = None) -> Reply:
+        """Watch a feed or page (probed once now, so a bad URL is refused while you look)."""
         if refused := self._admin_only(caller, "add watched sources"):
             return refused
         clean = valid_url(url)
@@ -351,14 +378,20 @@ class Commands:
         from bot import watching
 
         try:
-            src = await _maybe_await(
-                watching.add_source(self.store, caller.tenant, clean, created_by=caller.user)
+            seconds = (
+                watching.parse_every(every) if every else self.settings.default_every_seconds
             )
-        except ValueError as exc:
-            return _error(f"Could not watch {clean}: {exc}")
+            src = await watching.add_watch(
+                self.store, self._http(), caller.tenant, clean,
+                every_seconds=seconds, created_by=caller.user,
+            )
+        except watching.WatchError as exc:
+            return _error(f"Not watching {clean}: {exc}")
+        name = f" “{src.name}”" if src.name else ""
         return Reply(
-            text=f"Watching {clean} (source {src.id}); new articles will be checked for changes.",
-            links=[clean],
+            text=f"Watching {src.kind}{name} (source {src.id}) every "
+            f"{watching.format_every(src.every_seconds)}; new articles are checked for changes.",
+            links=[src.url],
             ephemeral=False,
         )
 
@@ -367,34 +400,40 @@ class Commands:
             return refused
         from bot import watching
 
-        sources = await _maybe_await(watching.list_sources(self.store, caller.tenant))
+        sources = watching.list_watches(self.store, caller.tenant)
         if not sources:
             return Reply(text="No sources watched yet. Add one with `/watch add URL`.")
-        lines = []
-        for s in sources:
-            state = "paused" if getattr(s, "paused", False) else (
-                "ok" if getattr(s, "healthy", True) else "failing"
-            )
-            lines.append(f"{s.id}. {s.url} ({getattr(s, 'kind', 'source')}, {state})")
+        now = self.clock()
         return Reply(
             title="Watched sources",
-            text="\n".join(lines),
-            links=[s.url for s in sources],
+            text="\n".join(watching.status_line(s, now) for s in sources),
         )
 
-    async def watch_remove(self, caller: Caller, source_id: str) -> Reply:
+    async def watch_remove(self, caller: Caller, ref: str) -> Reply:
+        """Stop watching a source, given by the ID `/watch list` shows (or its URL)."""
         if refused := self._admin_only(caller, "remove watched sources"):
             return refused
-        if not str(source_id).strip().isdigit():
-            return _error(f"“{source_id}” is not a source ID; `/watch list` shows them.")
         from bot import watching
 
-        removed = await _maybe_await(
-            watching.remove_source(self.store, caller.tenant, int(source_id))
+        try:
+            src = watching.remove_watch(self.store, caller.tenant, str(ref))
+        except watching.WatchError as exc:
+            return _error(f"{_cap(str(exc))}.")
+        return Reply(text=f"Stopped watching source {src.id} ({src.url}).", ephemeral=False)
+
+    async def watch_pause(self, caller: Caller, ref: str, paused: bool = True) -> Reply:
+        if refused := self._admin_only(caller, "pause watched sources"):
+            return refused
+        from bot import watching
+
+        try:
+            src = watching.pause_watch(self.store, caller.tenant, str(ref), paused)
+        except watching.WatchError as exc:
+            return _error(f"{_cap(str(exc))}.")
+        return Reply(
+            text=f"Source {src.id} ({src.url}) {'paused' if paused else 'resumed'}.",
+            ephemeral=False,
         )
-        if not removed:
-            return _error(f"No watched source {source_id}; `/watch list` shows them.")
-        return Reply(text=f"Stopped watching source {source_id}.", ephemeral=False)
 
     # -- /alerts (admins) -------------------------------------------------------
     async def alerts_here(self, caller: Caller, filter: str | None = None) -> Reply:
@@ -461,9 +500,3 @@ class Commands:
             ephemeral=False,
         )
 
-
-async def _maybe_await(value):
-    """The watching functions may be sync or async; accept both."""
-    if asyncio.iscoroutine(value):
-        return await value
-    return value
