@@ -5,7 +5,7 @@ command line through typer's runner) and async tests can both use it. Routes
 answer with `Reply`s; a list of replies is served in turn, the last one repeating
 ("500, then 200 from then on").
 
-    def test_x(local_server):
+    def test_x(local_server):  # see running_server() for the fixture
         local_server.route("/feed.xml", Reply(b"<rss ...>", content_type="application/rss+xml"))
         ...
         assert local_server.seen("/feed.xml")[0].headers["User-Agent"].startswith("claimwatch")
@@ -17,9 +17,9 @@ import asyncio
 import gzip
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import pytest
 from aiohttp import web
 
 
@@ -88,12 +88,19 @@ class LocalServer:
         return self
 
     def stop(self) -> None:
-        fut = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+        fut = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
         try:
             fut.result(10)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
+
+    async def _shutdown(self) -> None:
+        await self._runner.cleanup()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:  # handlers still sleeping (timeout tests)
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -168,9 +175,17 @@ class LocalServer:
             self.requests.append(seen)
 
 
-@pytest.fixture
-def local_server() -> Iterator[LocalServer]:
-    """A fresh server per test on a free port of 127.0.0.1."""
+@contextmanager
+def running_server() -> Iterator[LocalServer]:
+    """A fresh server on a free port of 127.0.0.1, stopped on exit. As a fixture:
+
+        @pytest.fixture
+        def local_server():
+            with running_server() as server:
+                yield server
+    """
     server = LocalServer().start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
