@@ -426,8 +426,8 @@ async def clear_guild_commands(tree: app_commands.CommandTree, guild_id: int) ->
     await tree.sync(guild=guild)
 
 
-async def run_discord(settings, store, stop: asyncio.Event | None = None) -> None:
-    """`claimwatch run`'s Discord part: the gateway client and the alert delivery worker.
+async def serve(settings, store, *, stop: asyncio.Event | None = None) -> None:
+    """Run the Discord bot and its alert delivery worker until `stop` (`claimwatch run`).
 
     Alerts need only the REST login, so delivery starts right after it and keeps
     going (through the stored queue) while the gateway reconnects.
@@ -435,7 +435,7 @@ async def run_discord(settings, store, stop: asyncio.Event | None = None) -> Non
     from bot.delivery import DeliveryWorker
 
     if not settings.discord_token:
-        raise RuntimeError("DISCORD_TOKEN is not set")
+        raise SystemExit("DISCORD_TOKEN is not set (see README, section Discord)")
     stop = stop or asyncio.Event()
     client = ClaimwatchDiscord(
         Commands(store),
@@ -453,9 +453,50 @@ async def run_discord(settings, store, stop: asyncio.Event | None = None) -> Non
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         stop.set()
         await client.close()
-        for task in pending:
-            task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         for task in done:
             if not task.cancelled() and (exc := task.exception()) is not None:
                 raise exc
+
+
+async def sync_only(settings, store, guild_id: int | None, *, clear: bool = False) -> list[str]:
+    """Sync the commands once, without connecting to the gateway; for `... sync --guild ID`."""
+    if not settings.discord_token:
+        raise SystemExit("DISCORD_TOKEN is not set (see README, section Discord)")
+    client = ClaimwatchDiscord(Commands(store))
+    async with client:
+        await client.login(settings.discord_token)  # setup_hook syncs globally
+        if guild_id is None:
+            return [c.name for c in client.tree.get_commands()]
+        if clear:
+            await clear_guild_commands(client.tree, guild_id)
+            return []
+        return await sync_commands(client.tree, guild_id=guild_id)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m adapters.discord [sync [--guild ID] [--clear]]`: run the bot, or only sync."""
+    import argparse
+
+    from bot.settings import Settings
+    from store import Store
+
+    parser = argparse.ArgumentParser(prog="python -m adapters.discord")
+    sub = parser.add_subparsers(dest="what")
+    sync = sub.add_parser("sync", help="register the slash commands and exit")
+    sync.add_argument("--guild", type=int, help="also copy them into this server (instant)")
+    sync.add_argument("--clear", action="store_true", help="remove that server's copy")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level)
+    store = Store(settings.db_url)
+    if args.what == "sync":
+        guild = args.guild or settings.discord_sync_guild
+        names = asyncio.run(sync_only(settings, store, guild, clear=args.clear))
+        print(f"synced: {', '.join(names) or 'nothing'}" + (f" (guild {guild})" if guild else ""))
+    else:
+        asyncio.run(serve(settings, store))
+
+
+if __name__ == "__main__":
+    main()

@@ -487,3 +487,42 @@ async def test_discord_and_console_get_the_same_answer(fake: FakeDiscord, bot, s
     caller = Caller(tenant=str(GUILD), user="u", platform="console", channel="c")
     reply = await Commands(store).run(caller, "claims", "x")
     assert final["content"] == reply.text
+
+
+# -- running it -------------------------------------------------------------------------------
+
+
+async def test_serve_delivers_queued_alerts_and_stops_cleanly(
+    fake: FakeDiscord, store: Store
+) -> None:
+    """The `claimwatch run` part for Discord: gateway client plus the delivery worker."""
+    from adapters.discord import serve
+    from bot.settings import Settings
+
+    channel = fake.add_channel(GUILD)
+    _story_alert(store, str(GUILD), str(channel))
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve(Settings(discord_token=TOKEN), store, stop=stop))
+    await fake.wait_identified()
+    [post] = await fake.wait_for(
+        lambda f: f.recorded("POST", f"/channels/{channel}/messages", status=200)
+    )
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    assert post.body["embeds"][0]["title"] == "Workers missing: now 8 (was 6)"
+    with store.session() as tx:
+        assert [d.state for d in tx.deliveries(str(GUILD))] == ["sent"]
+
+
+async def test_sync_on_request_copies_into_one_guild_and_clears_it(
+    fake: FakeDiscord, store: Store
+) -> None:
+    from adapters.discord import sync_only
+    from bot.settings import Settings
+
+    settings = Settings(discord_token=TOKEN)
+    assert sorted(await sync_only(settings, store, GUILD)) == ["alerts", "claims", "watch"]
+    assert await sync_only(settings, store, GUILD, clear=True) == []
+    guild_syncs = fake.recorded("PUT", f"/applications/{fake.app_id}/guilds/{GUILD}/commands")
+    assert [len(r.body) for r in guild_syncs] == [3, 0]
+    assert not fake.identify  # syncing needs no gateway connection
