@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -46,12 +46,18 @@ def story_items(folder: Path = SEEDS) -> list[StoryItem]:
     for entry in meta:
         text = (folder / entry["file"]).read_text(encoding="utf-8")
         title = entry.get("title") or next(ln.strip() for ln in text.splitlines() if ln.strip())
-        raw = entry["published"]
-        published = (
-            raw if isinstance(raw, datetime) else datetime.combine(raw, time(12, 0), tzinfo=UTC)
-        )
+        published = _as_datetime(entry["published"])
         items.append(StoryItem(entry["file"], title, text, published, entry.get("outlet")))
     return items
+
+
+def _as_datetime(raw: str | date | datetime) -> datetime:
+    """articles.toml dates are ISO strings (or TOML dates); a bare date means noon UTC."""
+    if isinstance(raw, str):
+        raw = datetime.fromisoformat(raw) if "T" in raw else date.fromisoformat(raw)
+    if not isinstance(raw, datetime):
+        raw = datetime.combine(raw, time(12, 0))
+    return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
 
 
 def paragraphs_html(text: str) -> str:
