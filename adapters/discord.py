@@ -45,6 +45,18 @@ THREAD_ARCHIVE_MINUTES = 10080
 MAX_RATELIMIT_WAIT = 60.0
 UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, THREAD_EXISTS = 10003, 10008, 160004
 
+# What the bot does in a channel: see it, post embeds, start and post in alert threads
+# (starting a thread on a message needs Read Message History).
+BOT_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    embed_links=True,
+    read_message_history=True,
+    create_public_threads=True,
+    send_messages_in_threads=True,
+)
+SCOPES = ("bot", "applications.commands")
+
 _URL = re.compile(r"https?://[^\s<>]+")
 
 
@@ -459,6 +471,11 @@ async def serve(settings, store, *, stop: asyncio.Event | None = None) -> None:
                 raise exc
 
 
+def invite_url(application_id: int) -> str:
+    """The link a server admin opens to add the bot with its commands and permissions."""
+    return discord.utils.oauth_url(application_id, permissions=BOT_PERMISSIONS, scopes=SCOPES)
+
+
 async def sync_only(settings, store, guild_id: int | None, *, clear: bool = False) -> list[str]:
     """Sync the commands once, without connecting to the gateway; for `... sync --guild ID`."""
     if not settings.discord_token:
@@ -475,7 +492,11 @@ async def sync_only(settings, store, guild_id: int | None, *, clear: bool = Fals
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m adapters.discord [sync [--guild ID] [--clear]]`: run the bot, or only sync."""
+    """`python -m adapters.discord [sync [--guild ID] [--clear] | invite APP_ID]`.
+
+    Without arguments it runs the bot; `sync` registers the commands and exits;
+    `invite` prints the link that adds the bot to a server.
+    """
     import argparse
 
     from bot.settings import Settings
@@ -486,7 +507,12 @@ def main(argv: list[str] | None = None) -> None:
     sync = sub.add_parser("sync", help="register the slash commands and exit")
     sync.add_argument("--guild", type=int, help="also copy them into this server (instant)")
     sync.add_argument("--clear", action="store_true", help="remove that server's copy")
+    invite = sub.add_parser("invite", help="print the link that adds the bot to a server")
+    invite.add_argument("application_id", type=int, help="Developer Portal > General Information")
     args = parser.parse_args(argv)
+    if args.what == "invite":
+        print(invite_url(args.application_id))
+        return
     settings = Settings()
     logging.basicConfig(level=settings.log_level)
     store = Store(settings.db_url)

@@ -526,3 +526,16 @@ async def test_sync_on_request_copies_into_one_guild_and_clears_it(
     guild_syncs = fake.recorded("PUT", f"/applications/{fake.app_id}/guilds/{GUILD}/commands")
     assert [len(r.body) for r in guild_syncs] == [3, 0]
     assert not fake.identify  # syncing needs no gateway connection
+
+
+def test_invite_link_asks_for_the_commands_scope_and_only_the_permissions_used() -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    from adapters.discord import invite_url
+
+    query = parse_qs(urlparse(invite_url(1234)).query)
+    assert query["client_id"] == ["1234"]
+    assert query["scope"] == ["bot applications.commands"]
+    # view, send, embed links, read history, create public threads, send in threads
+    expected = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35) | (1 << 38)
+    assert query["permissions"] == [str(expected)]
