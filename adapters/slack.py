@@ -161,6 +161,7 @@ class SlackAdapter:
         client: AsyncWebClient,
         signing_secret: str | None,
         admins: list[str] | None = None,
+        process_before_response: bool = False,  # True: answer HTTP only after the listener ran
     ) -> None:
         self.commands = commands
         self.client = client
@@ -170,6 +171,7 @@ class SlackAdapter:
             signing_secret=signing_secret,
             # Socket Mode needs no signature; HTTP mode always checks it
             request_verification_enabled=signing_secret is not None,
+            process_before_response=process_before_response,
         )
         self._tasks: set[asyncio.Task] = set()
         for name in COMMANDS:

@@ -21,6 +21,7 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     status: int
+    response: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,7 +50,11 @@ class FakeSlack:
 
     def posted(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
         """Parameters of the calls to `method` that succeeded."""
-        return [c.params for c in self.calls if c.method == method and c.status == 200]
+        return [c.params for c in self.sent(method)]
+
+    def sent(self, method: str = "chat.postMessage") -> list[Call]:
+        """The calls to `method` that succeeded, with what the fake answered."""
+        return [c for c in self.calls if c.method == method and c.status == 200]
 
     async def start(self) -> FakeSlack:
         app = web.Application()
@@ -91,7 +96,8 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(retry_after)},
             )
-        self.calls.append(Call(method, request.method, params, headers, 200))
+        call = Call(method, request.method, params, headers, 200)
+        self.calls.append(call)
         if method == "auth.test":
             body = {
                 "ok": True,
@@ -115,6 +121,7 @@ class FakeSlack:
             }
         else:
             body = {"ok": True}
+        call.response = body
         return web.json_response(body)
 
     async def _respond(self, request: web.Request) -> web.Response:
