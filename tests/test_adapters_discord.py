@@ -539,3 +539,36 @@ def test_invite_link_asks_for_the_commands_scope_and_only_the_permissions_used()
     # view, send, embed links, read history, create public threads, send in threads
     expected = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35) | (1 << 38)
     assert query["permissions"] == [str(expected)]
+
+
+async def test_claims_and_autocomplete_on_a_stored_story(
+    fake: FakeDiscord, bot, store: Store
+) -> None:
+    """Independent of the seeds: claims stored for this server are shown and offered."""
+    _story_alert(store, str(GUILD), "4400000000000000005")
+    token = await fake.interact(
+        fake.slash(
+            "claims",
+            [{"type": 3, "name": "query", "value": "work", "focused": True}],
+            guild_id=GUILD,
+            channel_id=4400000000000000001,
+            autocomplete=True,
+        )
+    )
+    [offered] = await fake.wait_for(
+        lambda f: f.recorded("POST", f"/interactions/*/{token}/callback")
+    )
+    assert offered.body["data"]["choices"] == [
+        {"name": "workers missing", "value": "workers missing"}
+    ]
+
+    callback, final = await slash(
+        fake, "claims", [{"type": 3, "name": "query", "value": "workers missing"}]
+    )
+    assert callback["data"]["flags"] == EPHEMERAL
+    [embed] = final["embeds"]
+    assert embed["title"] == "What is known: workers missing"
+    text = _text(embed)
+    assert "the fire department: 6 (2025-03-01)" in text
+    assert "Mayor Ines Alvarez: 8 (2025-03-02)" in text
+    assert "https://wire.example/bridge-2" in text
