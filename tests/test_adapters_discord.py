@@ -49,8 +49,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-def store(sqlite_url: str) -> Iterator[Store]:
-    s = Store(sqlite_url)
+def store(db_url: str) -> Iterator[Store]:
+    """An empty database: SQLite, and PostgreSQL when one is reachable."""
+    s = Store(db_url)
     yield s
     s.close()
 
