@@ -449,8 +449,9 @@ async def serve(settings, store, *, stop: asyncio.Event | None = None) -> None:
     if not settings.discord_token:
         raise SystemExit("DISCORD_TOKEN is not set (see README, section Discord)")
     stop = stop or asyncio.Event()
+    commands = Commands(store, settings=settings)
     client = ClaimwatchDiscord(
-        Commands(store),
+        commands,
         read_links=settings.discord_read_links,
         sync_guild=settings.discord_sync_guild,
     )
@@ -466,6 +467,7 @@ async def serve(settings, store, *, stop: asyncio.Event | None = None) -> None:
         stop.set()
         await client.close()
         await asyncio.gather(*pending, return_exceptions=True)
+        await commands.aclose()
         for task in done:
             if not task.cancelled() and (exc := task.exception()) is not None:
                 raise exc
