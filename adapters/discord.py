@@ -235,9 +235,10 @@ async def answer(
 ) -> None:
     """Acknowledge at once (Discord allows 3 s), run the shared command, show its reply.
 
-    The acknowledgement is ephemeral unless the caller asked to post; a reply
-    meant for the caller only (an error) that was acknowledged publicly replaces
-    the public placeholder with an ephemeral follow-up.
+    The acknowledgement is ephemeral unless the caller asked to post. The reply
+    decides who sees the answer (`Reply.ephemeral`: errors stay private, "alerts
+    now go here" is for the channel); when that differs from the acknowledgement,
+    the placeholder is replaced by a follow-up with the right visibility.
     """
     await interaction.response.defer(ephemeral=not public, thinking=True)
     try:
@@ -247,11 +248,13 @@ async def answer(
         reply = OOPS
     content, embed = reply_message(reply)
     embeds = [embed] if embed else []
-    if public and reply.ephemeral:
-        await interaction.delete_original_response()
-        await interaction.followup.send(content=content or None, embeds=embeds, ephemeral=True)
-    else:
+    if public == (not reply.ephemeral):
         await interaction.edit_original_response(content=content, embeds=embeds)
+    else:
+        await interaction.delete_original_response()
+        await interaction.followup.send(
+            content=content or None, embeds=embeds, ephemeral=reply.ephemeral
+        )
 
 
 def build_tree(client: discord.Client, commands: Commands) -> app_commands.CommandTree:

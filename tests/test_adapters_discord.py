@@ -279,10 +279,11 @@ async def test_manage_server_makes_an_admin_and_alerts_here_is_stored(
     fake: FakeDiscord, bot, store: Store
 ) -> None:
     channel = 4400000000000000009
-    _, refused = await slash(
+    callback, refused = await slash(
         fake, "alerts", _sub("here", filter="captured"), channel_id=channel,
         permissions=SEND_MESSAGES,
     )
+    assert callback["data"]["flags"] == EPHEMERAL  # a refusal is for the caller only
     assert refused["content"].startswith("Only admins")
     with store.session() as tx:
         assert tx.get_channel(str(GUILD), "discord", str(channel)) is None
@@ -291,7 +292,11 @@ async def test_manage_server_makes_an_admin_and_alerts_here_is_stored(
         fake, "alerts", _sub("here", filter="captured"), channel_id=channel,
         permissions=SEND_MESSAGES | MANAGE_GUILD,
     )
+    # the channel sees where its alerts now come from: a public follow-up replaces
+    # the private "thinking" placeholder
     assert done["content"].startswith("This channel now receives alerts about “captured”")
+    assert not done.get("flags")
+    assert len(fake.recorded("DELETE", "/webhooks/*/messages/@original")) == 1
     with store.session() as tx:
         ch = tx.get_channel(str(GUILD), "discord", str(channel))
     assert ch is not None and ch.enabled and ch.filter == "captured"
