@@ -1,0 +1,148 @@
+"""Comparison: which of a new article's claims change what the story already knew.
+
+The rules, in order:
+- Claims compare only within one story and one metric (same event, compatible
+  entity and group, same scope: "per week" never meets a total).
+- An article published before the latest one already known on a metric is stale:
+  it can add history, never an alert.
+- Compatible figures ("more than 10,000" and "about 12,000") are agreement.
+- A source that changes its own figure makes a `figure_update`; a new source whose
+  figure fits none of the current ones makes a `contradiction`, or a
+  `figure_update` when it reports the tally moving on (later and higher, or with
+  words of change: "rose", "revised", "now").
+- A status moving to a later stage (captured -> dead; missing -> found) makes a
+  `status_update`; a report of an earlier stage is old news or another entity.
+- One fact, one alert: at most one alert per metric or entity per article.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.lexicon import PERSON_CLASSES, STATUS_STAGE
+from bot.model import AlertKind, Claim, ClaimKind, ClaimStatus, Metric
+from bot.numbers import compatible, midpoint
+from bot.sources_named import same_source
+
+_CHANGE_WORDS = re.compile(
+    r"\b(?:rose|rise[sn]?|rising|raised?|raising|climb(?:s|ed|ing)?|jump(?:s|ed)?|increas\w*|"
+    r"grew|grow(?:s|n)?|swell\w*|revis\w*|lower(?:s|ed)?|cut|cuts|drop(?:s|ped)?|fell|fall(?:s|en)?|"
+    r"decreas\w*|reduc\w*|now|updated?|up from|down from|reach(?:es|ed)?|hit|hits|topp?(?:s|ed)?)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A change worth an alert: the known claim and the new one."""
+
+    kind: AlertKind
+    old: Claim
+    new: Claim
+
+
+def same_metric(a: Metric, b: Metric) -> bool:
+    if a.predicate != b.predicate or a.scope != b.scope:
+        return False
+    if a.entity != b.entity and not (
+        {a.entity, b.entity} & {"people"} and {a.entity, b.entity} <= PERSON_CLASSES
+    ):
+        return False
+    return a.group is None or b.group is None or a.group == b.group
+
+
+def _latest(claims: Iterable[Claim]) -> Claim:
+    return max(
+        claims,
+        key=lambda c: (c.published, c.standing == ClaimStatus.CURRENT, c.as_of, -c.position),
+    )
+
+
+def _representatives(claims: list[Claim]) -> list[Claim]:
+    """The article's own current figure per metric and source (restatements folded)."""
+    ordered = sorted(
+        claims, key=lambda c: (c.standing != ClaimStatus.CURRENT, -c.as_of.toordinal(), c.position)
+    )
+    reps: list[Claim] = []
+    for c in ordered:
+        if any(
+            same_metric(r.metric, c.metric)
+            and (same_source(r.source_key, c.source_key) or r.source_key == c.source_key)
+            for r in reps
+        ):
+            continue
+        reps.append(c)
+    return sorted(reps, key=lambda c: c.position)
+
+
+def _stale(claim: Claim, prior: list[Claim]) -> bool:
+    return claim.published.date() < max(k.published for k in prior).date()
+
+
+def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
+    assert c.quantity is not None
+    own = [k for k in prior if same_source(k.source_key, c.source_key)]
+    if own:
+        ref = _latest(own)
+        if ref.quantity is not None and compatible(ref.quantity, c.quantity):
+            return None
+        return Finding(AlertKind.FIGURE_UPDATE, ref, c)
+    latest_day = max(k.published for k in prior).date()
+    frontier = [
+        k for k in prior
+        if k.standing == ClaimStatus.CURRENT and (latest_day - k.published.date()).days <= 1
+    ] or [_latest(prior)]
+    if any(k.quantity is not None and compatible(k.quantity, c.quantity) for k in frontier):
+        return None
+    ref = max(frontier, key=lambda k: (k.as_of, k.published, -k.position))
+    assert ref.quantity is not None
+    moved_on = c.as_of > ref.as_of and midpoint(c.quantity) > midpoint(ref.quantity)
+    if moved_on or _CHANGE_WORDS.search(c.sentence):
+        return Finding(AlertKind.FIGURE_UPDATE, ref, c)
+    return Finding(AlertKind.CONTRADICTION, ref, c)
+
+
+def compare_figures(new: list[Claim], known: list[Claim]) -> list[Finding]:
+    findings: list[Finding] = []
+    done: list[Metric] = []
+    figures = [c for c in new if c.kind == ClaimKind.FIGURE and c.quantity is not None]
+    for c in _representatives(figures):
+        if any(same_metric(m, c.metric) for m in done):
+            continue
+        prior = [k for k in known if k.kind == ClaimKind.FIGURE and same_metric(k.metric, c.metric)]
+        if not prior or _stale(c, prior):
+            continue
+        finding = _judge_figure(c, prior)
+        if finding:
+            findings.append(finding)
+            done.append(c.metric)
+    return findings
+
+
+def _stage(status: str | None) -> float:
+    return STATUS_STAGE.get(status or "", -1)
+
+
+def compare_statuses(new: list[Claim], known: list[Claim]) -> list[Finding]:
+    findings: list[Finding] = []
+    done: list[Metric] = []
+    statuses = [c for c in new if c.kind == ClaimKind.STATUS]
+    for c in sorted(statuses, key=lambda c: (-_stage(c.status), c.position)):
+        if any(same_metric(m, c.metric) for m in done):
+            continue
+        prior = [k for k in known if k.kind == ClaimKind.STATUS and same_metric(k.metric, c.metric)]
+        if not prior or _stale(c, prior):
+            continue
+        top = max(_stage(k.status) for k in prior)
+        if _stage(c.status) > top:
+            old = _latest(k for k in prior if _stage(k.status) == top)
+            findings.append(Finding(AlertKind.STATUS_UPDATE, old, c))
+        done.append(c.metric)
+    return findings
+
+
+def compare(new: list[Claim], known: list[Claim]) -> list[Finding]:
+    """Everything in `new` (one article's claims) that changes what `known` held."""
+    return compare_figures(new, known) + compare_statuses(new, known)

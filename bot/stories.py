@@ -1,0 +1,88 @@
+"""Grouping articles into stories, so claims are only ever compared within one event.
+
+An article's signature is its names (capitalised words inside sentences: places,
+people, organisations) and its title's words. An article joins the story whose
+signature it shares most, if the overlap is strong enough and the story was
+active within the time window; otherwise it starts a story of its own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+
+from bot.model import Article, Story
+
+WINDOW = timedelta(days=45)
+JOIN_THRESHOLD = 0.22
+MAX_TERMS = 150
+
+_STOP = set(
+    """a an the and or but of in on at to for from by with as is are was were be been this that
+    these those it its he she they his her their we our you your i mr mrs ms dr gov sen rep
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december jan feb mar apr jun jul aug sep sept
+    oct nov dec said says say after before over under about into than more most new news live
+    update updates breaking report reports official officials people one two three first last
+    today yesterday week month year years day days time also just not no yes all any some""".split()
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+
+
+def _norm(word: str) -> str:
+    word = word.lower().replace("’", "'")
+    word = re.sub(r"'s$", "", word)
+    return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def signature(article: Article) -> dict[str, float]:
+    """Weighted terms: names in the text, and every content word of the title (weight 2)."""
+    counts: Counter[str] = Counter()
+    for word in _WORD.findall(article.title):
+        w = _norm(word)
+        if w not in _STOP and len(w) > 2:
+            counts[w] += 2
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", article.text):
+        words = _WORD.findall(sentence)
+        for word in words[1:]:
+            if word[0].isupper() and not word.isupper() or (word.isupper() and len(word) > 2):
+                w = _norm(word)
+                if w not in _STOP and len(w) > 2:
+                    counts[w] += 1
+    return {w: 1 + math.log(c) for w, c in counts.most_common(MAX_TERMS)}
+
+
+def similarity(a: dict[str, float], b: dict[str, float]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b.get(k, 0.0) for k, v in a.items())
+    na = math.sqrt(sum(v * v for v in a.values()))
+    nb = math.sqrt(sum(v * v for v in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def merge(story_terms: dict[str, float], article_terms: dict[str, float]) -> dict[str, float]:
+    """The story's signature after it takes in an article (kept to its strongest terms)."""
+    merged = dict(story_terms)
+    for k, v in article_terms.items():
+        merged[k] = merged.get(k, 0.0) + v
+    top = sorted(merged.items(), key=lambda kv: -kv[1])[: MAX_TERMS * 2]
+    return {k: round(v, 3) for k, v in top}
+
+
+def best_story(
+    terms: dict[str, float], published: datetime, candidates: list[Story]
+) -> tuple[Story | None, float]:
+    """The story this article belongs to, or None when it starts a new one."""
+    best: tuple[Story | None, float] = (None, 0.0)
+    for story in candidates:
+        if story.last_published and story.first_published and not (
+            story.first_published - WINDOW <= published <= story.last_published + WINDOW
+        ):
+            continue
+        score = similarity(terms, story.terms)
+        if score > best[1]:
+            best = (story, score)
+    return best if best[1] >= JOIN_THRESHOLD else (None, best[1])
