@@ -203,7 +203,8 @@ class Poller:
             )
             return Fetched("page", [article], res.validators)
         feed = parse_feed(
-            res.body, res.url, fetched_at=now, teaser_chars=self.settings.teaser_chars
+            res.body, res.url, fetched_at=now, content_type=res.content_type,
+            teaser_chars=self.settings.teaser_chars,
         )
         articles = [
             await self._full_text(e.article) if e.teaser else e.article for e in feed.entries

@@ -136,6 +136,7 @@ def parse_feed(
     feed_url: str,
     *,
     fetched_at: datetime,
+    content_type: str | None = None,
     teaser_chars: int = 400,
 ) -> Feed:
     """Articles of an RSS/Atom document, oldest first.
@@ -144,7 +145,7 @@ def parse_feed(
     date, so arrival order is the reverse of document order; a feed whose dates
     clearly ascend is read top-down instead.
     """
-    check_text_content(body, None)
+    check_text_content(body, content_type)
     parsed = feedparser.parse(body)
     problem = _bozo_message(parsed)
     if not parsed.get("version"):
