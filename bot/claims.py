@@ -441,6 +441,7 @@ def _read_parse(m: _Mention) -> _Reading | None:
     while (
         holder.dep_ == "pobj" and holder.head.lower_ == "of"
         and holder.head.head.pos_ in {"NOUN", "PRON"}
+        and holder.head.head.lemma_.lower() in MEASURE_NOUNS | {"name"}
     ):
         holder = holder.head.head
     family = _noun_family(holder)
@@ -562,7 +563,11 @@ def _np(tok: Token) -> Span:
     while end < len(doc) and doc[end].dep_ in {"flat", "compound", "appos"} and doc[end].head == tok:
         end += 1
     span = doc[start:end]
-    while len(span) > 1 and span[0].dep_ in {"det", "punct", "cc", "advmod"}:
+    # drop articles, punctuation and live-blog timestamps ("8:40 a.m. - County")
+    while len(span) > 1 and (
+        span[0].dep_ in {"det", "punct", "cc", "advmod"} or span[0].like_num
+        or span[0].is_punct or span[0].lower_ in {"a.m.", "p.m.", "am", "pm"}
+    ):
         span = span[1:]
     return span
 

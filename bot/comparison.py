@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.lexicon import PERSON_CLASSES, STATUS_STAGE
 from bot.model import AlertKind, Claim, ClaimKind, ClaimStatus, Metric
-from bot.numbers import compatible, midpoint
+from bot.numbers import compatible
 from bot.sources_named import same_source
 
 _CHANGE_WORDS = re.compile(
-    r"\b(?:rose|rise[sn]?|rising|raised?|raising|climb(?:s|ed|ing)?|jump(?:s|ed)?|increas\w*|"
+    r"\b(?:rose|rise[sn]?|rising|rais(?:e|es|ed|ing)|climb(?:s|ed|ing)?|jump(?:s|ed)?|increas\w*|"
     r"grew|grow(?:s|n)?|swell\w*|revis\w*|lower(?:s|ed)?|cut|cuts|drop(?:s|ped)?|fell|fall(?:s|en)?|"
     r"decreas\w*|reduc\w*|now|updated?|up from|down from|reach(?:es|ed)?|hit|hits|topp?(?:s|ed)?)\b",
     re.I,
@@ -77,31 +77,44 @@ def _representatives(claims: list[Claim]) -> list[Claim]:
     return sorted(reps, key=lambda c: c.position)
 
 
+def settle_standing(claims: list[Claim]) -> list[Claim]:
+    """Mark each figure the article's current one for its metric and source, or historical.
+
+    Restatements and earlier values ("up from 53") are kept as history; only the
+    current figure of each source speaks for the article in later comparisons.
+    """
+    figures = [c for c in claims if c.kind == ClaimKind.FIGURE]
+    current = {id(c) for c in _representatives(figures)}
+    return [
+        c if c.kind != ClaimKind.FIGURE else replace(
+            c, standing=ClaimStatus.CURRENT if id(c) in current else ClaimStatus.HISTORICAL
+        )
+        for c in claims
+    ]
+
+
 def _stale(claim: Claim, prior: list[Claim]) -> bool:
     return claim.published.date() < max(k.published for k in prior).date()
 
 
 def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
     assert c.quantity is not None
-    own = [k for k in prior if same_source(k.source_key, c.source_key)]
-    if own:
-        ref = _latest(own)
-        if ref.quantity is not None and compatible(ref.quantity, c.quantity):
-            return None
-        return Finding(AlertKind.FIGURE_UPDATE, ref, c)
+    # A figure already known (even an old one, restated) is not news.
+    if any(k.quantity is not None and compatible(k.quantity, c.quantity) for k in prior):
+        return None
     latest_day = max(k.published for k in prior).date()
     frontier = [
         k for k in prior
         if k.standing == ClaimStatus.CURRENT and (latest_day - k.published.date()).days <= 1
     ] or [_latest(prior)]
-    if any(k.quantity is not None and compatible(k.quantity, c.quantity) for k in frontier):
-        return None
+    own = [k for k in frontier if same_source(k.source_key, c.source_key)]
+    if own:  # the source revises its own figure
+        return Finding(AlertKind.FIGURE_UPDATE, _latest(own), c)
     ref = max(frontier, key=lambda k: (k.as_of, k.published, -k.position))
-    assert ref.quantity is not None
-    moved_on = c.as_of > ref.as_of and midpoint(c.quantity) > midpoint(ref.quantity)
-    if moved_on or _CHANGE_WORDS.search(c.sentence):
-        return Finding(AlertKind.FIGURE_UPDATE, ref, c)
-    return Finding(AlertKind.CONTRADICTION, ref, c)
+    same_time = abs((c.published.date() - ref.published.date()).days) <= 1
+    if same_time and not _CHANGE_WORDS.search(c.sentence):
+        return Finding(AlertKind.CONTRADICTION, ref, c)
+    return Finding(AlertKind.FIGURE_UPDATE, ref, c)
 
 
 def compare_figures(new: list[Claim], known: list[Claim]) -> list[Finding]:

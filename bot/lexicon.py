@@ -127,7 +127,8 @@ STATUS_WORDS: dict[str, str] = {
 }
 STATUS_STAGE: dict[str, float] = {
     "missing": 0,
-    "captured": 1, "arrested": 1, "injured": 1,
+    # injured ranks just below captured: "an injured soldier was captured" is one stage on
+    "injured": 0.9, "captured": 1, "arrested": 1,
     "presumed dead": 1.5,
     "dead": 2, "released": 2, "escaped": 2, "found": 2, "rescued": 2, "found alive": 2,
 }

@@ -14,7 +14,7 @@ from typing import Literal
 from spacy.language import Language
 
 from bot.claims import extract_claims
-from bot.comparison import Finding, compare
+from bot.comparison import Finding, compare, settle_standing
 from bot.delivery import route_alert
 from bot.model import Alert, Article, Claim, ClaimKind, Story
 from bot.reading import content_hash
@@ -61,7 +61,7 @@ class Pipeline:
         analysed = article
         if seen is not None:  # same page, new text: only what is new may alert
             analysed = replace(article, title="", text=new_paragraphs(seen.text, article.text))
-        claims = extract_claims(analysed, self.nlp)
+        claims = settle_standing(extract_claims(analysed, self.nlp))
         terms = signature(article)
         with self.store.session() as tx:
             if seen is not None:
