@@ -131,6 +131,7 @@ class Poller:
         )
         self._ingest_lock = asyncio.Lock()  # one article at a time: order and SQLite writes
         self._tasks: set[asyncio.Task[PollOutcome]] = set()
+        self._ticks: set[asyncio.Task] = set()
         self._closing = False
 
     # -- entry points ---------------------------------------------------------
@@ -139,7 +140,26 @@ class Poller:
         room = min(self.settings.batch, self.settings.max_in_flight - len(self._tasks))
         if self._closing or room <= 0:
             return
-        for source in await self._lease(room):
+        ticking = asyncio.current_task()
+        if ticking is not None:
+            self._ticks.add(ticking)
+        try:
+            await self._claim_and_start(room)
+        finally:
+            self._ticks.discard(ticking)
+
+    async def _claim_and_start(self, room: int) -> None:
+        leasing = asyncio.ensure_future(self._lease(room))
+        try:
+            sources = await asyncio.shield(leasing)
+        except asyncio.CancelledError:  # shutting down mid-lease: the UPDATE still commits
+            sources = await leasing
+            self._closing = True
+        if self._closing:  # give the leases back rather than orphan them until they expire
+            for source in sources:
+                await self._db(self._release, source.id)
+            return
+        for source in sources:
             task = asyncio.create_task(self.poll(source), name=f"poll-{source.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -155,6 +175,7 @@ class Poller:
         An article being ingested finishes or rolls back as one transaction.
         """
         self._closing = True
+        await asyncio.gather(*self._ticks, return_exceptions=True)  # a lease being taken
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
