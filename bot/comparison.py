@@ -86,7 +86,9 @@ def settle_standing(claims: list[Claim]) -> list[Claim]:
     figures = [c for c in claims if c.kind == ClaimKind.FIGURE]
     current = {id(c) for c in _representatives(figures)}
     return [
-        c if c.kind != ClaimKind.FIGURE else replace(
+        c
+        if c.kind != ClaimKind.FIGURE
+        else replace(
             c, standing=ClaimStatus.CURRENT if id(c) in current else ClaimStatus.HISTORICAL
         )
         for c in claims
@@ -104,7 +106,8 @@ def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
         return None
     latest_day = max(k.published for k in prior).date()
     frontier = [
-        k for k in prior
+        k
+        for k in prior
         if k.standing == ClaimStatus.CURRENT and (latest_day - k.published.date()).days <= 1
     ] or [_latest(prior)]
     own = [k for k in frontier if same_source(k.source_key, c.source_key)]

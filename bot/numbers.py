@@ -16,35 +16,112 @@ from bot.model import Quantity
 
 # Qualifiers, longest first so "more than" wins over "more".
 LOWER_BOUND = (
-    "at the very least", "upwards of", "upward of", "in excess of", "greater than",
-    "more than", "well over", "well above", "at least", "north of", "exceeding",
-    "over", "above", "topping", "surpassing",
+    "at the very least",
+    "upwards of",
+    "upward of",
+    "in excess of",
+    "greater than",
+    "more than",
+    "well over",
+    "well above",
+    "at least",
+    "north of",
+    "exceeding",
+    "over",
+    "above",
+    "topping",
+    "surpassing",
 )
 UPPER_BOUND = (
-    "just short of", "just shy of", "fewer than", "less than", "just under", "no more than",
-    "close to", "nearly", "almost", "up to", "at most", "under", "below", "shy of",
+    "just short of",
+    "just shy of",
+    "fewer than",
+    "less than",
+    "just under",
+    "no more than",
+    "close to",
+    "nearly",
+    "almost",
+    "up to",
+    "at most",
+    "under",
+    "below",
+    "shy of",
 )
 APPROXIMATE = (
-    "an estimated", "approximately", "estimated", "roughly", "around", "about", "round",
-    "some", "circa", "approx.", "approx", "or so",
+    "an estimated",
+    "approximately",
+    "estimated",
+    "roughly",
+    "around",
+    "about",
+    "round",
+    "some",
+    "circa",
+    "approx.",
+    "approx",
+    "or so",
 )
 QUALIFIER_WORDS = {"low": LOWER_BOUND, "high": UPPER_BOUND, "about": APPROXIMATE}
 
 SCALE = {
-    "hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
-    "k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "b": 1e9,
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "million": 1e6,
+    "billion": 1e9,
+    "trillion": 1e12,
+    "k": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "bn": 1e9,
+    "b": 1e9,
 }
 # Vague plurals admit a range rather than a number.
 VAGUE = {
-    "dozens": (24.0, 99.0), "scores": (40.0, 99.0), "hundreds": (200.0, 999.0),
-    "thousands": (2000.0, 9999.0), "tens of thousands": (20000.0, 99999.0),
-    "hundreds of thousands": (200000.0, 999999.0), "millions": (2e6, 9.99e6),
+    "dozens": (24.0, 99.0),
+    "scores": (40.0, 99.0),
+    "hundreds": (200.0, 999.0),
+    "thousands": (2000.0, 9999.0),
+    "tens of thousands": (20000.0, 99999.0),
+    "hundreds of thousands": (200000.0, 999999.0),
+    "millions": (2e6, 9.99e6),
 }
-_WORD_NUMBERS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
-    "eighty ninety hundred thousand million billion a dozen"
-).split()
+_WORD_NUMBERS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "a",
+    "dozen",
+]
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _NUM = re.compile(
     rf"(?P<cur>[$€£])?\s*(?P<num>{_DIGITS})\s*(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|k|m|b)?\b",
@@ -130,7 +207,7 @@ def parse_quantity(text: str) -> Quantity | None:
     qual = qualifier_of_prefix(body)
     if qual:
         qualifier = qual[1]
-        body = body[len(qual[1]):].strip()
+        body = body[len(qual[1]) :].strip()
         inner = parse_quantity(body)
         if inner is not None and inner.qualifier == "range":
             return replace(inner, unit=inner.unit or unit)
@@ -150,12 +227,14 @@ def parse_quantity(text: str) -> Quantity | None:
 
 
 def qualifier_kind(qualifier: str) -> str:
-    """"low" (a floor), "high" (a ceiling), "about", "range", "vague" or "exact"."""
+    """ "low" (a floor), "high" (a ceiling), "about", "range", "vague" or "exact"."""
     for kind, words in QUALIFIER_WORDS.items():
         if qualifier in words:
             return kind
-    return qualifier if qualifier in {"range", "vague", "low", "high"} else (
-        "exact" if qualifier == "exact" else "about"
+    return (
+        qualifier
+        if qualifier in {"range", "vague", "low", "high"}
+        else ("exact" if qualifier == "exact" else "about")
     )
 
 

@@ -53,9 +53,7 @@ class Pipeline:
     ) -> IngestResult:
         digest = content_hash(article.text)
         with self.store.session() as tx:
-            seen = tx.find_article(
-                tenant, key=article.key, guid=article.guid, content_hash=digest
-            )
+            seen = tx.find_article(tenant, key=article.key, guid=article.guid, content_hash=digest)
         if seen is not None and (seen.content_hash == digest or seen.key != article.key):
             return IngestResult(article.key, "duplicate", seen.story_id)
         analysed = article

@@ -38,7 +38,9 @@ def _gazetteer() -> dict[str, str]:
                 continue
             w = w.strip().lower()
             # two-letter codes ("UA") and "US" collide with English words; names only
-            if len(w) > 3 or (len(w) == 3 and "." not in w and w.isalpha() and w not in _SHORT_WORDS):
+            if len(w) > 3 or (
+                len(w) == 3 and "." not in w and w.isalpha() and w not in _SHORT_WORDS
+            ):
                 table.setdefault(w, iso)
     table.setdefault("u.s.", "us")
     table.setdefault("u.k.", "gb")

@@ -134,9 +134,12 @@ class ArticleQueries:
             row.text, row.content_hash = text, content_hash
 
     def count_articles(self, tenant: str) -> int:
-        return self.s.scalar(
-            select(func.count()).select_from(ArticleRow).where(ArticleRow.tenant == tenant)
-        ) or 0
+        return (
+            self.s.scalar(
+                select(func.count()).select_from(ArticleRow).where(ArticleRow.tenant == tenant)
+            )
+            or 0
+        )
 
     # -- stories ------------------------------------------------------------
     def recent_stories(self, tenant: str, since: datetime) -> list[Story]:
@@ -299,4 +302,6 @@ class ArticleQueries:
         if row is None:
             return None
         a, o, n = row
-        return Alert(AlertKind(a.kind), a.story_id, a.trigger, claim_from_row(o), claim_from_row(n), a.id)
+        return Alert(
+            AlertKind(a.kind), a.story_id, a.trigger, claim_from_row(o), claim_from_row(n), a.id
+        )

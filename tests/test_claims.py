@@ -1,0 +1,116 @@
+"""Extraction reads what a number counts, who said it and when, and leaves description alone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.claims import extract_claims
+from bot.model import Article, ClaimKind, ClaimStatus
+
+FRIDAY = datetime(2024, 12, 27, tzinfo=UTC)
+
+
+def claims_of(text: str, published: datetime = FRIDAY):
+    return extract_claims(Article("a.txt", "", text, published))
+
+
+def figures(text: str, published: datetime = FRIDAY):
+    return [c for c in claims_of(text, published) if c.kind == ClaimKind.FIGURE]
+
+
+def statuses(text: str, published: datetime = FRIDAY):
+    return [c for c in claims_of(text, published) if c.kind == ClaimKind.STATUS]
+
+
+def test_a_casualty_figure_with_its_qualifier_group_source_and_date():
+    [c] = figures(
+        "Over 3,000 North Korean troops have died or been wounded while fighting in "
+        "Russia's Kursk region, Zelenskyy said Monday."
+    )
+    assert c.metric.predicate == "killed or wounded"
+    assert c.metric.entity == "soldiers"
+    assert c.metric.group == "north korean"
+    assert (c.quantity.low, c.quantity.qualifier) == (3000, "over")
+    assert c.source == "Zelenskyy"
+    assert c.as_of == date(2024, 12, 23)  # the Monday before that Friday
+
+
+def test_a_figure_held_by_a_measure_noun_and_attributed_to_a_country():
+    [c] = figures(
+        "South Korea's intelligence service had previously put the number of killed or "
+        "wounded North Koreans at 1,000."
+    )
+    assert (c.metric.predicate, c.quantity.value) == ("killed or wounded", 1000)
+    assert c.source_key == "country:kr"
+
+
+def test_a_toll_rising_and_the_earlier_value_it_rose_from():
+    claims = figures(
+        "Maui County has raised the confirmed number of deaths from the fires to 55, "
+        "up from the 53 it reported on Thursday evening."
+    )
+    by_value = {c.quantity.value: c for c in claims}
+    assert set(by_value) == {55, 53}
+    assert by_value[55].metric.predicate == "dead"
+    assert by_value[53].standing == ClaimStatus.HISTORICAL
+
+
+def test_people_still_missing_in_a_list():
+    [c] = figures("Only 66 people remain on the list of those unaccounted for, the governor said.")
+    assert (c.metric.predicate, c.metric.entity, c.quantity.value) == ("missing", "people", 66)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The 2018 Camp Fire killed 85 people in Paradise, California.",  # another, older event
+        "Teams would likely recover 10 to 20 more people a day.",  # a projection
+        "Relatives of two men, one aged 45 and the other 35, searched the shelters.",  # ages
+        "The plane was climbing through about 16,000 feet with 171 passengers on board.",
+        "Lahaina, a town of about 12,000 people, was left in ashes.",  # background
+        "74 of the 97 victims now have names.",  # a part of a group
+        "The county said 1,732 people who had been reported unaccounted for had been found safe.",
+    ],
+)
+def test_description_is_not_a_claim(text):
+    assert figures(text, datetime(2023, 8, 15, tzinfo=UTC)) == []
+
+
+def test_a_rate_per_week_is_scoped_apart_from_the_total():
+    [c] = figures(
+        "The administration said more than 1,000 North Korean soldiers had been killed or "
+        "wounded in Kursk over the course of a week."
+    )
+    assert c.metric.scope == "per week"
+
+
+def test_a_separate_fire_is_its_own_scope():
+    [c] = figures("Upcountry, the separate Olinda fire has burned about 1,100 acres.")
+    assert (c.metric.predicate, c.metric.entity) == ("burned", "acres")
+    assert c.metric.scope == "other: olinda fire"
+
+
+def test_unit_conversions_in_brackets_are_the_same_figure():
+    claims = figures("The agency counted more than 2,100 acres (850 hectares) burned.")
+    assert [c.quantity.low for c in claims] == [2100]
+
+
+def test_status_of_one_soldier_captured_then_dead():
+    [captured] = [
+        c
+        for c in statuses("Ukrainian forces have captured a North Korean soldier, Seoul said.")
+        if c.status == "captured"
+    ]
+    assert captured.metric.entity == "soldiers"
+    assert captured.metric.scope == "count 1"
+    dead = [c.status for c in statuses("The soldier later died in captivity.")]
+    assert "dead" in dead
+
+
+def test_a_crowd_has_no_status_of_its_own():
+    assert statuses("Russian soldiers were burning the faces of North Koreans who died.") == []
+    assert [
+        c.status for c in statuses("It was not immediately clear whether anyone was hurt.")
+    ] == []

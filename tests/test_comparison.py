@@ -1,0 +1,120 @@
+"""The comparison rules, on hand-made claims: what is news, what is agreement, what is stale."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from bot.comparison import compare, same_metric, settle_standing
+from bot.model import AlertKind, Claim, ClaimKind, ClaimStatus, Metric
+from bot.numbers import parse_quantity
+
+TOLL = Metric("dead", "people")
+
+
+def fig(
+    text: str,
+    day: int,
+    source: str | None = None,
+    *,
+    metric: Metric = TOLL,
+    sentence: str = "",
+    position: int = 0,
+    article: str | None = None,
+) -> Claim:
+    published = datetime(2023, 8, day, tzinfo=UTC)
+    return Claim(
+        kind=ClaimKind.FIGURE,
+        metric=metric,
+        sentence=sentence or f"{text} dead.",
+        article_key=article or f"day{day}.txt",
+        published=published,
+        as_of=published.date(),
+        position=position,
+        quantity=parse_quantity(text),
+        source=source,
+        source_key=source,
+    )
+
+
+def status(word: str, day: int, entity: str = "soldiers") -> Claim:
+    published = datetime(2024, 12, day, tzinfo=UTC)
+    return Claim(
+        kind=ClaimKind.STATUS,
+        metric=Metric("status", entity, None, "count 1"),
+        sentence=f"The soldier is {word}.",
+        article_key=f"s{day}.txt",
+        published=published,
+        as_of=date(2024, 12, day),
+        position=0,
+        status=word,
+    )
+
+
+def test_a_higher_toll_later_is_a_figure_update_from_the_latest_known():
+    [f] = compare([fig("89", 13)], [fig("at least 36", 10), fig("55", 11)])
+    assert f.kind == AlertKind.FIGURE_UPDATE
+    assert (f.old.quantity.value, f.new.quantity.value) == (55, 89)
+
+
+def test_compatible_wordings_are_agreement():
+    assert compare([fig("about 12,000", 12)], [fig("more than 10,000", 11)]) == []
+
+
+def test_two_sources_disagreeing_the_same_day_is_a_contradiction():
+    [f] = compare([fig("1,000", 27, "country:kr")], [fig("nearly 3,000", 27, "person:zelensky")])
+    assert f.kind == AlertKind.CONTRADICTION
+    assert f.old.source_key == "person:zelensky"
+
+
+def test_a_source_revising_its_own_figure_is_an_update_even_beside_a_rival():
+    known = [fig("1,000", 27, "country:kr"), fig("nearly 3,000", 27, "person:zelensky")]
+    [f] = compare([fig("1,100", 27, "country:kr", article="late.txt")], known)
+    assert f.kind == AlertKind.FIGURE_UPDATE
+    assert f.old.quantity.value == 1000
+
+
+def test_an_older_article_arriving_late_is_stale():
+    assert compare([fig("67", 12)], [fig("99", 15)]) == []
+
+
+def test_restating_an_old_figure_is_not_news():
+    assert compare([fig("36", 14)], [fig("36", 10), fig("55", 11)]) == []
+
+
+def test_a_weekly_figure_never_meets_the_total():
+    weekly = Metric("dead", "people", None, "per week")
+    assert compare([fig("more than 1,000", 14, metric=weekly)], [fig("3,000", 10)]) == []
+
+
+def test_one_fact_gives_one_alert_per_article():
+    new = [
+        fig("89", 13, position=0),
+        fig("89", 13, "officials", position=5),
+        fig("eighty-nine", 13, position=9),
+    ]
+    assert len(compare(settle_standing(new), [fig("55", 11)])) == 1
+
+
+def test_a_status_moving_on_is_a_status_update():
+    [f] = compare([status("dead", 27)], [status("injured", 26), status("captured", 26)])
+    assert f.kind == AlertKind.STATUS_UPDATE
+    assert (f.old.status, f.new.status) == ("captured", "dead")
+
+
+def test_a_status_going_back_is_not_news():
+    assert compare([status("captured", 28)], [status("dead", 27)]) == []
+
+
+def test_entities_of_a_kind_match_the_generic_people():
+    assert same_metric(Metric("dead", "people"), Metric("dead", "soldiers", "north korean"))
+    assert not same_metric(Metric("dead", "civilians"), Metric("dead", "soldiers"))
+    assert not same_metric(
+        Metric("dead", "people", "russian"), Metric("dead", "people", "ukrainian")
+    )
+
+
+def test_settling_keeps_one_current_figure_per_source():
+    settled = settle_standing(
+        [fig("55", 11, "county", position=0), fig("55", 11, "county", position=3)]
+    )
+    assert [c.standing for c in settled] == [ClaimStatus.CURRENT, ClaimStatus.HISTORICAL]
