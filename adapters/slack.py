@@ -243,8 +243,14 @@ class SlackAdapter:
         task.add_done_callback(self._tasks.discard)
 
 
-async def serve(settings, store, *, stop: asyncio.Event | None = None) -> None:
-    """Run the Slack bot (Socket Mode or HTTP) and its delivery worker until `stop`."""
+async def serve(
+    settings, store, *, stop: asyncio.Event | None = None, deliver_every: float = 5.0
+) -> None:
+    """Run the Slack bot (Socket Mode or HTTP) and its delivery worker until `stop`.
+
+    The worker looks at the stored queue every `deliver_every` seconds, so alerts
+    queued by the poller (in this process or another) go out within that time.
+    """
     from aiohttp import web
 
     if not settings.slack_bot_token:
@@ -265,7 +271,7 @@ async def serve(settings, store, *, stop: asyncio.Event | None = None) -> None:
         admins=settings.slack_admins,
     )
     worker = DeliveryWorker(store, [SlackSink(client)])
-    deliver = asyncio.create_task(worker.run(stop))
+    deliver = asyncio.create_task(worker.run(stop, deliver_every))
     try:
         if http:
             runner = web.AppRunner(adapter.app.web_app(path="/slack/events"))

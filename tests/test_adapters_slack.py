@@ -289,3 +289,45 @@ async def test_a_long_rate_limit_is_rescheduled_by_the_queue(fake, store) -> Non
     assert await worker.run_once(t0 + timedelta(seconds=120)) == 1
     assert await worker.run_once(t0 + timedelta(hours=1)) == 0
     assert len(fake.posted()) == 2
+
+
+# -- the whole bot, as `serve` runs it ---------------------------------------------------
+async def test_socket_mode_bot_answers_commands_and_delivers_alerts(fake, sqlite_url) -> None:
+    import asyncio
+
+    from adapters.slack import serve
+    from bot.settings import Settings
+
+    store = Store(sqlite_url)
+    settings = Settings(slack_bot_token="xoxb-test", slack_app_token="xapp-test",
+                        slack_api_url=fake.api_url, slack_mode="socket", slack_admins=[LISTED])
+    stop = asyncio.Event()
+    bot = asyncio.create_task(serve(settings, store, stop=stop, deliver_every=0.05))
+    try:
+        await _socket_mode_session(fake, store)
+    finally:
+        stop.set()
+        await asyncio.wait_for(bot, 10)
+        store.close()
+    first, update = fake.posted()
+    assert (update["channel"], update["text"].splitlines()[0]) == (
+        "CNEWS", "North Korean soldiers killed or wounded: now 1,100 (was 1,000)")
+    assert update["thread_ts"] == fake.sent()[0].response["ts"]
+    assert [c.method for c in fake.calls][:1] == ["apps.connections.open"]
+
+
+async def _socket_mode_session(fake: FakeSlack, store) -> None:
+    import asyncio
+
+    payload = {"token": "legacy", "team_id": TEAM, "channel_id": "CNEWS", "user_id": LISTED,
+               "command": "/alerts", "text": "here wounded", "api_app_id": "A0001",
+               "response_url": fake.response_url(), "trigger_id": "1.2.abc"}
+    ack = await fake.push({"envelope_id": "e1", "type": "slash_commands", "payload": payload,
+                           "accepts_response_payload": True})
+    assert ack["payload"]["response_type"] == "in_channel"
+    assert ack["payload"]["text"].startswith("This channel now receives alerts about “wounded”")
+    # alerts raised now reach the channel through the bot's own delivery worker
+    build_story(store, TEAM, route=route_alert)
+    async with asyncio.timeout(10):  # safety bound: the worker's first round sends them
+        while len(fake.posted()) < 2:
+            await asyncio.sleep(0.05)

@@ -1,12 +1,14 @@
 """A fake Slack Web API on 127.0.0.1 that records every call, for tests.
 
-It answers the methods the adapter uses (auth.test, users.info, chat.postMessage)
-over real HTTP, GET and POST alike, and receives `response_url` posts. A test
-can make a method answer HTTP 429 with Retry-After a number of times first.
+It answers the methods the adapter uses (auth.test, users.info, chat.postMessage,
+apps.connections.open) over real HTTP, GET and POST alike, receives
+`response_url` posts, and serves the Socket Mode websocket. A test can make a
+method answer HTTP 429 with Retry-After a number of times first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +37,10 @@ class FakeSlack:
     _ts: int = 1700000000
     _runner: web.AppRunner | None = None
     port: int = 0
+    # Socket Mode: the app's websocket, and what it sends back (acks with payloads)
+    socket_connected: asyncio.Event = field(default_factory=asyncio.Event)
+    socket_acks: asyncio.Queue = field(default_factory=asyncio.Queue)
+    _socket: web.WebSocketResponse | None = None
 
     @property
     def api_url(self) -> str:
@@ -60,6 +66,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/link", self._link)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -68,6 +75,8 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -108,6 +117,8 @@ class FakeSlack:
                 "user_id": self.bot_user_id,
                 "bot_id": "BBOT",
             }
+        elif method == "apps.connections.open":
+            body = {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
         elif method == "users.info":
             user = self.users.get(params.get("user", ""))
             body = {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
@@ -123,6 +134,27 @@ class FakeSlack:
             body = {"ok": True}
         call.response = body
         return web.json_response(body)
+
+    async def push(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """Send a Socket Mode envelope to the connected app and return its ack."""
+        await asyncio.wait_for(self.socket_connected.wait(), 10)
+        assert self._socket is not None
+        await self._socket.send_str(json.dumps(envelope))
+        while True:  # safety bound only: a healthy app acks at once
+            ack = await asyncio.wait_for(self.socket_acks.get(), 10)
+            if ack.get("envelope_id") == envelope["envelope_id"]:
+                return ack
+
+    async def _link(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
+        self._socket = ws
+        self.socket_connected.set()
+        async for msg in ws:
+            if msg.type == web.WSMsgType.TEXT:
+                await self.socket_acks.put(json.loads(msg.data))
+        return ws
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
