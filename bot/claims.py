@@ -46,7 +46,8 @@ _NUMBERISH = re.compile(
 _STATUSISH = re.compile(
     r"\b(?:captur|seiz|prisoner|captiv|custody|apprehen|die[ds]?\b|died|dead|death|kill|"
     r"decease|perish|passed away|missing|unaccounted|disappear|releas|freed|escap|found|"
-    r"locat|recover|rescu|arrest|detain|turn(?:s|ed)? up|presumed)",
+    r"locat|recover|rescu|arrest|detain|turn(?:s|ed)? up|presumed|lost|implo|sank|sunk|"
+    r"abduct|kidnap|hostage|crash)",
     re.I,
 )
 _WINDOW = re.compile(
@@ -354,6 +355,9 @@ def _classify(tokens: list[Token]) -> str | None:
         if cls:
             classes.add(cls)
     if "account" in lemmas and negated:
+        classes.add("missing")
+    if "dead" in classes and lemmas & {"presume", "believe", "fear"}:
+        classes.discard("dead")  # "presumed dead": still missing, no body found
         classes.add("missing")
     if "take" in lemmas and "prisoner" in lemmas:
         classes.add("captured")
@@ -798,7 +802,7 @@ def _status_word(tok: Token) -> str | None:
         return "found"
     if lemma == "take" and any(c.lower_ == "prisoner" for c in tok.children):
         return "captured"
-    if lemma == "presume" and any(c.lower_ == "dead" for c in tok.children):
+    if lemma in {"presume", "believe", "fear"} and any(c.lower_ == "dead" for c in tok.children):
         return "presumed dead"
     if lemma == "find":
         comps = {c.lower_ for c in tok.children if c.dep_ in {"oprd", "acomp", "xcomp", "advmod"}}
@@ -806,10 +810,12 @@ def _status_word(tok: Token) -> str | None:
             return "dead"
         if comps & {"alive", "safe"}:
             return "found alive"
-    if lemma == "lose" and tok.pos_ != "VERB":
-        return None
     if lemma == "lose":
-        return None  # "lost" is too often figurative ("lost territory", "lost everything")
+        # "was lost" / "is believed lost" (passive) is a fate; "lost territory" is not
+        passive = any(c.dep_ == "auxpass" for c in tok.children) or tok.dep_ in {"acomp", "oprd"}
+        return "lost" if passive else None
+    if lemma == "dead" and tok.head.lemma_.lower() in {"presume", "believe", "fear"}:
+        return None  # "presumed dead" is its own, weaker status (read from "presumed")
     return STATUS_WORDS.get(lemma) or STATUS_WORDS.get(lower)
 
 
@@ -817,6 +823,8 @@ def _status_entity(tok: Token) -> Token | None:
     """Whose status a status word states."""
     if tok.dep_ == "amod":
         return tok.head
+    if tok.dep_ in {"acomp", "oprd"}:  # "the workers are missing" (tagged adjective or verb)
+        return next((c for c in tok.head.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
     if tok.pos_ in {"VERB", "AUX"}:
         passive = next((c for c in tok.children if c.dep_ == "nsubjpass"), None)
         if passive is not None:
@@ -829,6 +837,9 @@ def _status_entity(tok: Token) -> Token | None:
         subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
         if subj is not None and tok.lemma_.lower() in {
             "die",
+            "implode",
+            "sink",
+            "crash",
             "perish",
             "disappear",
             "escape",
@@ -855,11 +866,14 @@ def _entity_count(ent: Token) -> int | None:
     """1 for one specific thing, n for "the two soldiers"; None for a vague crowd."""
     nummod = next((c for c in ent.children if c.dep_ == "nummod"), None)
     if nummod is not None:
-        if not any(c.dep_ in {"det", "poss"} for c in ent.children):
-            return None  # "six people were confirmed dead" is a figure, not a known group
         q = parse_quantity(nummod.text)
         if q is None or q.value is None or q.value > 20:
             return None
+        named_group = any(c.dep_ in {"det", "poss"} for c in ent.children) or (
+            q.value <= 12 and ENTITY_WORDS.get(ent.lemma_.lower()) in PERSON_CLASSES - {"people"}
+        )
+        if not named_group:
+            return None  # "89 people were confirmed dead" is a figure, not a known group
         if any(c.dep_ == "prep" and c.lower_ == "of" for c in nummod.children):
             return None
         return int(q.value)
@@ -892,7 +906,7 @@ def _status_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
         family = _noun_family(ent)
         entity = ENTITY_WORDS.get(ent.lemma_.lower(), ent.lemma_.lower())
         if entity not in PERSON_CLASSES and not (
-            status in {"missing", "found"}
+            status in {"missing", "found", "lost", "destroyed"}
             and ent.pos_ == "NOUN"
             and ent.lemma_.lower() not in MEASURE_NOUNS
             or ent.ent_type_ == "PERSON"

@@ -114,7 +114,7 @@ def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
     if own:  # the source revises its own figure
         return Finding(AlertKind.FIGURE_UPDATE, _latest(own), c)
     ref = max(frontier, key=lambda k: (k.as_of, k.published, -k.position))
-    same_time = abs((c.published.date() - ref.published.date()).days) <= 1
+    same_time = c.published.date() == ref.published.date()
     if same_time and not _CHANGE_WORDS.search(c.sentence):
         return Finding(AlertKind.CONTRADICTION, ref, c)
     return Finding(AlertKind.FIGURE_UPDATE, ref, c)

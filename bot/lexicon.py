@@ -22,15 +22,17 @@ _add("dead", "die dead death kill fatality fatal perish toll decease deceased sl
 _add("injured", "injure injury wound wounded hurt maim")
 _add("killed or wounded", "casualty")
 _add("missing", "missing unaccounted disappear disappearance")
-_add("captured", "capture captive prisoner pow seize seizure imprison")
+_add("trapped", "trap")
+_add("captured", "capture captive prisoner pow seize seizure imprison hostage abduct kidnap")
 _add("arrested", "arrest detain detention detainee")
 _add("released", "release free freed liberate")
 _add("evacuated", "evacuate evacuation evacuee")
 _add("displaced", "displace homeless")
 _add("rescued", "rescue")
 _add("hospitalized", "hospitalize hospitalise hospitalization")
-_add("infected", "infect infection sicken")
-_add("destroyed", "destroy damage raze flatten level gut demolish")
+_add("infected", "infect infection sicken case")
+_add("survived", "survive survivor")
+_add("destroyed", "destroy damage raze flatten level gut demolish collapse flood submerge inundate")
 _add("burned", "burn scorch char blacken consume")
 _add("deployed", "deploy deployment send dispatch station")
 
@@ -93,6 +95,7 @@ _ent("square kilometres", "square_kilometer square_kilometre kilometer kilometre
 _ent("animals", "animal livestock cattle")
 _ent("vehicles", "vehicle car truck")
 _ent("aircraft", "aircraft plane jet airplane helicopter drone")
+_ent("vessels", "vessel ship boat submersible submarine sub ferry yacht tanker barge craft")
 
 PERSON_CLASSES = {
     "people",
