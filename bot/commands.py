@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 from bot.metrics import matches_query
 from bot.model import Alert, Article, Claim, ClaimKind
-from bot.render import figure_text, headline, link_of, source_of
+from bot.render import figure_text, headline, link_of, metric_name, source_of
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def _clip(text: str, limit: int = FIELD_MAX) -> str:
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """"30m", "2h", "1 day", "2w" -> a timedelta; None if it isn't one."""
+    """ "30m", "2h", "1 day", "2w" -> a timedelta; None if it isn't one."""
     m = _DURATION.match(text.strip().lower())
     if not m:
         return None
@@ -97,6 +97,19 @@ def valid_url(text: str) -> str | None:
 
 def _when(claim: Claim) -> tuple:
     return (claim.as_of, claim.published, claim.position, claim.id or 0)
+
+
+def _matches(claim: Claim, query: str) -> bool:
+    """Query matching by meaning (bot.metrics); status claims also match by their status."""
+    from bot import metrics
+
+    by_claim = getattr(metrics, "matches_claim", None)
+    return by_claim(claim, query) if by_claim else matches_query(claim.metric, query)
+
+
+def _group_key(claim: Claim) -> tuple[str, str, str | None]:
+    """What a claim measures, as comparison sees it: kind, event and scope."""
+    return (claim.kind.value, claim.metric.predicate, claim.metric.scope)
 
 
 def _cap(text: str) -> str:
@@ -191,9 +204,9 @@ class Commands:
             return self._stories_overview(caller.tenant, post)
         with self.store.session() as tx:
             pairs = tx.tenant_claims(caller.tenant)
-            matched = [(sid, c) for sid, c in pairs if matches_query(c.metric, query)]
+            matched = [(sid, c) for sid, c in pairs if _matches(c, query)]
             if not matched:
-                known = sorted({c.metric.label for _, c in pairs})
+                known = sorted({metric_name(c.metric) for _, c in pairs})
                 hint = (
                     f" Known: {', '.join(known[:8])}{'…' if len(known) > 8 else ''}."
                     if known
@@ -202,14 +215,18 @@ class Commands:
                 return _error(f"Nothing known matches “{query}”.{hint}")
             stories = {s.id: s for s in tx.stories(caller.tenant)}
             alerts = tx.alerts(caller.tenant)
-            keys = [c.article_key for _, c in matched]
+            keys = [c.article_key for _, c in matched] + [a.old.article_key for a in alerts]
             refs = tx.article_refs(caller.tenant, keys)
 
-        groups: dict[tuple[int, str, str], list[Claim]] = defaultdict(list)
+        # one entry per story and measured thing, however each article worded the entity
+        groups: dict[tuple, list[Claim]] = defaultdict(list)
         for sid, c in matched:
-            groups[(sid, c.kind.value, c.metric.label)].append(c)
+            groups[(sid, *_group_key(c))].append(c)
         fields, links = [], []
-        for (sid, kind, label), claims in sorted(groups.items()):
+        for key, claims in sorted(
+            groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], kv[0][3] or "")
+        ):
+            sid, kind = key[0], key[1]
             latest: dict[str, Claim] = {}
             for c in claims:
                 who = c.source_key or source_of(c, refs)
@@ -219,20 +236,17 @@ class Commands:
                 f"• {source_of(c, refs)}: {figure_text(c)} ({c.as_of.isoformat()})"
                 for c in sorted(latest.values(), key=_when)
             ]
-            changes = [
-                a
-                for a in alerts
-                if a.story_id == sid and a.metric.label == label and a.new.kind.value == kind
-            ]
+            changes = [a for a in alerts if a.story_id == sid and (sid, *_group_key(a.new)) == key]
             if changes:
                 lines.append("Changes:")
                 lines += [f"• {a.new.as_of.isoformat()}: {headline(a, refs)}" for a in changes]
             story = stories.get(sid)
             what = "status" if kind == ClaimKind.STATUS.value else "figures"
+            label = Counter(metric_name(c.metric) for c in claims).most_common(1)[0][0]
             name = f"{label} ({what})" + (f" · {story.title[:60]}" if story else "")
             fields.append(ReplyField(name=name, value=_clip("\n".join(lines))))
             links += [x for c in latest.values() if (x := link_of(c, refs))]
-        n_stories = len({sid for sid, _, _ in groups})
+        n_stories = len({key[0] for key in groups})
         return Reply(
             title=f"What is known: {query}",
             text=(
@@ -264,8 +278,11 @@ class Commands:
         for a in alerts:
             by_story[a.story_id].append(a)
         fields = []
-        for s in sorted(stories, key=lambda s: s.last_published or datetime.min.replace(tzinfo=UTC),
-                        reverse=True):
+        for s in sorted(
+            stories,
+            key=lambda s: s.last_published or datetime.min.replace(tzinfo=UTC),
+            reverse=True,
+        ):
             recent = by_story[s.id][-3:]
             lines = [f"• {a.new.as_of.isoformat()}: {headline(a, refs)}" for a in reversed(recent)]
             if not lines:
@@ -293,9 +310,7 @@ class Commands:
         except NotImplementedError:
             return _error("Checking articles is not available in this version yet.")
         with self.store.session() as tx:
-            refs = tx.article_refs(
-                caller.tenant, [a.old.article_key for a in result.alerts]
-            )
+            refs = tx.article_refs(caller.tenant, [a.old.article_key for a in result.alerts])
         claims = [
             f"• {c.metric.label}: {figure_text(c)} — {c.source or article.outlet or 'unattributed'}"
             f" ({c.as_of.isoformat()})"
@@ -344,8 +359,12 @@ class Commands:
         try:
             res = await self._http().fetch(url)
             return parse_page(
-                res.body, res.url, charset=res.charset, content_type=res.content_type,
-                fetched_at=self.clock(), last_modified=res.last_modified_at,
+                res.body,
+                res.url,
+                charset=res.charset,
+                content_type=res.content_type,
+                fetched_at=self.clock(),
+                last_modified=res.last_modified_at,
             )
         except (FetchError, SourceError) as exc:
             raise LookupError(str(exc)) from None
@@ -354,7 +373,7 @@ class Commands:
         """Metric labels for autocomplete: those containing or meaning `prefix` (max 25)."""
         prefix = prefix.strip().lower()
         with self.store.session() as tx:
-            metrics = {c.metric.label: c.metric for _, c in tx.tenant_claims(tenant)}
+            metrics = {metric_name(c.metric): c.metric for _, c in tx.tenant_claims(tenant)}
         names = [
             label
             for label, m in metrics.items()
@@ -378,12 +397,14 @@ class Commands:
         from bot import watching
 
         try:
-            seconds = (
-                watching.parse_every(every) if every else self.settings.default_every_seconds
-            )
+            seconds = watching.parse_every(every) if every else self.settings.default_every_seconds
             src = await watching.add_watch(
-                self.store, self._http(), caller.tenant, clean,
-                every_seconds=seconds, created_by=caller.user,
+                self.store,
+                self._http(),
+                caller.tenant,
+                clean,
+                every_seconds=seconds,
+                created_by=caller.user,
             )
         except watching.WatchError as exc:
             return _error(f"Not watching {clean}: {exc}")
@@ -476,10 +497,15 @@ class Commands:
             if ch is None or not ch.enabled:
                 return _error("Alerts are not on in this channel; `/alerts here` first.")
             tx.add_mute(ch.id, metric.strip(), until)
-            known = {c.metric.label for _, c in tx.tenant_claims(caller.tenant)
-                     if matches_query(c.metric, metric)}
-        note = f" (matches: {', '.join(sorted(known)[:5])})" if known else (
-            " (nothing known matches it yet)"
+            known = {
+                c.metric.label
+                for _, c in tx.tenant_claims(caller.tenant)
+                if matches_query(c.metric, metric)
+            }
+        note = (
+            f" (matches: {', '.join(sorted(known)[:5])})"
+            if known
+            else (" (nothing known matches it yet)")
         )
         return Reply(
             text=f"Alerts about “{metric.strip()}” muted here until "
@@ -499,4 +525,3 @@ class Commands:
             text=f"Links posted here will {'be' if on else 'no longer be'} read and checked.",
             ephemeral=False,
         )
-

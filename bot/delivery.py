@@ -52,15 +52,26 @@ class AlertSink(Protocol):
 
     platform: str
 
-    async def send_alert(self, channel: str, view: AlertView, thread_ref: str | None) -> SentRef:
-        ...
+    async def send_alert(
+        self, channel: str, view: AlertView, thread_ref: str | None
+    ) -> SentRef: ...
+
+
+def alert_matches(alert: Alert, query: str) -> bool:
+    """Whether a filter or mute names what the alert is about (by meaning, via bot.metrics)."""
+    from bot import metrics
+
+    by_claim = getattr(metrics, "matches_claim", None)
+    if by_claim is None:
+        return matches_query(alert.metric, query)
+    return by_claim(alert.new, query) or by_claim(alert.old, query)
 
 
 def _matches_filter(tx, alert: Alert, flt: str | None) -> bool:
     """A channel's filter names a metric (by meaning) or words of the story's title."""
     if not flt or not flt.strip():
         return True
-    if matches_query(alert.metric, flt):
+    if alert_matches(alert, flt):
         return True
     story = tx.get_story(alert.story_id)
     title = (story.title if story else "").lower()
@@ -81,7 +92,7 @@ def route_alert(tx, tenant: str, alert: Alert, now: datetime | None = None) -> i
     for ch in tx.channels(tenant):
         if not _matches_filter(tx, alert, ch.filter):
             continue
-        if any(matches_query(alert.metric, p) for p in tx.active_mutes(ch.id, now)):
+        if any(alert_matches(alert, p) for p in tx.active_mutes(ch.id, now)):
             continue
         if tx.add_delivery(alert.id, ch.id, thread_key(alert), now):
             queued += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.model import Alert, AlertKind, Claim, ClaimKind, Quantity
+from bot.model import Alert, AlertKind, Claim, ClaimKind, Metric, Quantity
 
 # {article key: (outlet, url)}: what the store knows about where a claim was read
 ArticleRefs = Mapping[str, tuple[str | None, str | None]]
@@ -108,6 +108,23 @@ def claim_side(claim: Claim, refs: ArticleRefs | None = None) -> ClaimSide:
     )
 
 
+def subject(metric: Metric) -> str:
+    """Who or what a status is about: "the North Korean soldier" for a count of one."""
+    group = f"{metric.group.title()} " if metric.group else ""
+    if metric.scope and metric.scope.strip() == "count 1":
+        entity = metric.entity[:-1] if metric.entity.endswith("s") else metric.entity
+        return f"the {group}{entity}"
+    scope = f" ({metric.scope})" if metric.scope else ""
+    return f"{group}{metric.entity}{scope}"
+
+
+def metric_name(metric: Metric) -> str:
+    """A metric as people read it; status metrics are named after whom they are about."""
+    if metric.predicate == "status":
+        return _cap(subject(metric))
+    return metric.label
+
+
 def thread_key(alert: Alert) -> str:
     """Story + metric: contradictions and updates of one figure share a thread."""
     return f"{alert.story_id}:{alert.metric.label}"
@@ -119,7 +136,8 @@ def _cap(text: str) -> str:
 
 def headline(alert: Alert, refs: ArticleRefs | None = None) -> str:
     """One line saying what changed."""
-    label = alert.metric.label
+    m = alert.metric
+    label = subject(m) if m.predicate == "status" else m.label
     old, new = figure_text(alert.old), figure_text(alert.new)
     if alert.kind == AlertKind.CONTRADICTION:
         return (
@@ -142,7 +160,7 @@ def alert_view(alert: Alert, refs: ArticleRefs | None = None) -> AlertView:
     return AlertView(
         kind=alert.kind.value,
         headline=headline(alert, refs),
-        metric=alert.metric.label,
+        metric=metric_name(alert.metric),
         old=old,
         new=new,
         thread_key=thread_key(alert),

@@ -267,7 +267,7 @@ async def test_a_429_is_waited_out_and_the_alert_arrives_once(make_bot, fake, st
     assert calls == [429, 200, 200]
     assert [p["text"].splitlines()[0] for p in fake.posted()] == [
         "North Korean soldiers captured: now 2 (was 1)",
-        "Status: North Korean soldier captured is now dead (was captured)",
+        "Status: the North Korean soldier is now dead (was captured)",
     ]
 
 

@@ -95,7 +95,7 @@ async def test_worker_sends_each_once_and_threads_by_story_and_metric(store) -> 
          "3,000, South Korea's NIS said 1,000", None),
         ("North Korean soldiers killed or wounded: now 1,100 (was 1,000)", "m1"),  # in m1's thread
         ("North Korean soldiers captured: now 2 (was 1)", None),
-        ("Status: North Korean soldier captured is now dead (was captured)", None),
+        ("Status: the North Korean soldier is now dead (was captured)", None),
     ]
     _, view, _ = sink.sent[1]
     assert (view.old.figure, view.old.source, view.old.date) == ("1,000", "South Korea's NIS",
@@ -124,7 +124,7 @@ async def test_a_rate_limited_send_is_rescheduled_not_lost(store) -> None:
     assert await worker.run_once(T0 + timedelta(seconds=60)) == 0  # not due yet
     assert await worker.run_once(T0 + timedelta(seconds=90)) == 1
     assert [v.headline for _, v, _ in sink.sent] == [
-        "Status: North Korean soldier captured is now dead (was captured)",
+        "Status: the North Korean soldier is now dead (was captured)",
         "North Korean soldiers captured: now 2 (was 1)",
     ]
 

@@ -17,7 +17,7 @@ from bot.model import Alert, AlertKind, Article, Claim, ClaimKind, Metric, Quant
 
 KW = Metric("killed or wounded", "soldiers", "north korean")
 CAPTURED = Metric("captured", "soldiers", "north korean")
-PRISONER = Metric("captured", "soldier", "north korean")  # the status of the one captured
+PRISONER = Metric("status", "soldiers", "north korean", "count 1")  # the one captured
 URL_B = "https://news.example.org/2025/01/12/second-soldier"
 
 
