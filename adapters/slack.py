@@ -265,7 +265,7 @@ async def serve(
             "Socket Mode needs SLACK_APP_TOKEN (xapp-...), or set CLAIMWATCH_SLACK_MODE=http"
         )
     adapter = SlackAdapter(
-        Commands(store),
+        Commands(store, settings=settings),
         client=client,
         signing_secret=settings.slack_signing_secret if http else None,
         admins=settings.slack_admins,
