@@ -258,4 +258,3 @@ class Fetcher:
             not_modified=not_modified,
             last_modified_at=_http_date(resp.headers.get("Last-Modified")),
         )
-

@@ -43,8 +43,10 @@ def _word_matches(word: str, metric: Metric, status: str | None) -> bool:
             return True
         # a status claim answers for its entity: "captured" finds the captured soldier,
         # and what became of him afterwards
-        return metric.predicate == "status" and status is not None and (
-            status in classes or "captured" in classes and STATUS_STAGE.get(status, -1) >= 1
+        return (
+            metric.predicate == "status"
+            and status is not None
+            and (status in classes or "captured" in classes and STATUS_STAGE.get(status, -1) >= 1)
         )
     label = metric.label.lower()
     if word in label or _singular(word) in label:
