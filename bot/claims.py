@@ -301,10 +301,16 @@ def _skip_number(m: _Mention, sent: Span, published: datetime) -> bool:
 # -- what a number counts ------------------------------------------------------------
 
 
+def _has_subject(tok: Token) -> bool:
+    return any(c.dep_ in {"nsubj", "nsubjpass"} for c in tok.children)
+
+
 def _conj_family(tok: Token) -> list[Token]:
+    """A word with the words coordinated with it ("killed or wounded"), but not a
+    coordinated clause with a subject of its own ("912 died and 5,383 were injured")."""
     out = [tok]
     for c in tok.children:
-        if c.dep_ == "conj":
+        if c.dep_ == "conj" and not (tok.pos_ in {"VERB", "AUX"} and _has_subject(c)):
             out.extend(_conj_family(c))
     return out
 
@@ -312,7 +318,7 @@ def _conj_family(tok: Token) -> list[Token]:
 def _predicate_tokens(verb: Token) -> list[Token]:
     """A verb with its conjuncts and complements: 'died or been wounded', 'are confirmed dead'."""
     out: list[Token] = []
-    while verb.dep_ == "conj" and verb.head is not verb:
+    while verb.dep_ == "conj" and verb.head is not verb and not _has_subject(verb):
         verb = verb.head  # "killed or wounded ... at 1,000": start from "killed"
     for v in _conj_family(verb):
         out.append(v)
@@ -577,11 +583,29 @@ def _is_historical_comparison(sent: Span, published: datetime) -> bool:
     return False
 
 
+def _place_part(sent: Span, verb: Token | None) -> str | None:
+    """A figure for one country of several: "In Syria, ...", "in Turkey alone"."""
+    for prep in sent:
+        if prep.lower_ != "in" or prep.dep_ != "prep":
+            continue
+        pobj = next((c for c in prep.children if c.dep_ == "pobj"), None)
+        if pobj is None or pobj.ent_type_ not in {"GPE", "LOC"}:
+            continue
+        leading = prep.i == sent.start
+        alone = any(t.lower_ == "alone" for t in sent.doc[pobj.i + 1 : pobj.i + 3])
+        if (leading or alone) and (verb is None or prep.head in (verb, verb.head) or leading):
+            return "in " + pobj.text.lower()
+    return None
+
+
 def _scope(sent: Span, reading: _Reading, noun_tokens: list[Token]) -> str | None:
     window = _WINDOW.search(sent.text)
     if window:
         name = _WINDOW_NAME.search(window.group(0))
         return f"per {name.group(1).lower()}" if name else "per period"
+    place = _place_part(sent, reading.verb)
+    if place:
+        return place
     subjects: list[Token] = []
     if reading.verb is not None:
         subjects = [c for c in reading.verb.children if c.dep_ in {"nsubj", "nsubjpass"}]
