@@ -385,7 +385,7 @@ class Commands:
     def _admin_only(self, caller: Caller, what: str) -> Reply | None:
         if caller.is_admin:
             return None
-        return _error(f"Only admins can {what}. Ask a workspace admin.")
+        return _error(f"Only admins can {what}. Ask an admin of this workspace or server.")
 
     async def watch_add(self, caller: Caller, url: str, every: str | None = None) -> Reply:
         """Watch a feed or page (probed once now, so a bad URL is refused while you look)."""

@@ -171,7 +171,7 @@ async def test_a_non_admins_watch_add_is_refused_and_nothing_stored(make_bot, fa
     status, body = await bot.command("/watch", "add https://example.org/feed.xml", user=MEMBER)
     assert status == 200
     assert body["response_type"] == "ephemeral"
-    assert body["text"] == "Only admins can add watched sources. Ask a workspace admin."
+    assert body["text"] == "Only admins can add watched sources. Ask an admin of this workspace or server."
     assert list_watches(store, TEAM) == []
     # the check asked Slack who the caller is
     assert [c.params["user"] for c in fake.calls if c.method == "users.info"] == [MEMBER]

@@ -183,7 +183,7 @@ async def test_watch_add_list_remove_through_the_watching_module(local_commands,
 async def test_a_non_admins_watch_add_is_refused_and_nothing_stored(local_commands, store, site):
     reply = await local_commands.run(USER, "/watch", f"add {site}/feed.xml")
     assert reply.error
-    assert reply.text == "Only admins can add watched sources. Ask a workspace admin."
+    assert reply.text == "Only admins can add watched sources. Ask an admin of this workspace or server."
     assert list_watches(store, TEAM) == []
 
 
