@@ -47,7 +47,7 @@ _STATUSISH = re.compile(
     r"\b(?:captur|seiz|prisoner|captiv|custody|apprehen|die[ds]?\b|died|dead|death|kill|"
     r"decease|perish|passed away|missing|unaccounted|disappear|releas|freed|escap|found|"
     r"locat|recover|rescu|arrest|detain|turn(?:s|ed)? up|presumed|lost|implo|sank|sunk|"
-    r"abduct|kidnap|hostage|crash)",
+    r"abduct|kidnap|hostage|crash|destroy)",
     re.I,
 )
 _WINDOW = re.compile(
@@ -372,13 +372,13 @@ def _classify(tokens: list[Token]) -> str | None:
     if "killed or wounded" in classes or {"dead", "injured"} <= classes:
         return "killed or wounded"
     for preferred in (
+        "released",
+        "rescued",
         "dead",
         "missing",
         "captured",
         "injured",
         "arrested",
-        "released",
-        "rescued",
         "evacuated",
         "displaced",
         "hospitalized",
@@ -438,7 +438,10 @@ class _Reading:
 
 def _read(m: _Mention) -> _Reading | None:
     """Which event and entity a number counts, reading the parse around it."""
-    return _read_parse(m) or _read_adjacent(m)
+    reading = _read_parse(m)
+    if reading is None and not (m.anchor.dep_ == "nummod" and m.anchor.head.pos_ == "NOUN"):
+        return _read_adjacent(m)  # only where the parse found nothing the number counts
+    return reading
 
 
 def _read_adjacent(m: _Mention) -> _Reading | None:
@@ -498,6 +501,8 @@ def _read_parse(m: _Mention) -> _Reading | None:
         return None  # a part of a larger group
     if a.dep_ == "pobj" and a.head.lower_ in {"including", "among"}:
         return None
+    if _is_increment(m) or _is_breakdown(noun):
+        return None
     # "names of 388 people", "the number of people": the phrase's head holds the role
     holder = noun
     while (
@@ -518,6 +523,10 @@ def _read_parse(m: _Mention) -> _Reading | None:
         if head.pos_ in {"VERB", "AUX"}:
             verb = head
             levels.append(_predicate_tokens(head))
+    # The counted phrase is not evidence about the verb: in "released 24 hostages" the
+    # event is the release, though "hostage" alone would mean captured.
+    inside = {t.i for t in holder.subtree}
+    levels = [[t for t in toks if t.i not in inside] for toks in levels]
     levels.append(family)
     event = None
     for toks in levels:
@@ -545,6 +554,26 @@ def _accounted_for(sent: Span) -> bool:
         ):
             return True
     return False
+
+
+def _is_increment(m: _Mention) -> bool:
+    """ "17 more hostages", "1,200 new cases": a change, not the tally itself."""
+    doc = m.anchor.doc
+    nxt = doc[m.end] if m.end < len(doc) else None
+    return nxt is not None and nxt.lower_ in {"more", "additional", "further", "new", "other"}
+
+
+def _is_breakdown(noun: Token) -> bool:
+    """ "Thirteen Israelis, ten Thais and one Filipino": parts of a total, listed."""
+
+    def counted(t: Token) -> bool:
+        bracketed = t.left_edge.i > 0 and t.doc[t.left_edge.i - 1].text == "("
+        return not bracketed and any(c.dep_ == "nummod" for c in t.children)
+
+    siblings = [c for c in noun.children if c.dep_ in {"conj", "appos"}]
+    if noun.dep_ in {"conj", "appos"}:
+        siblings.append(noun.head)
+    return sum(counted(t) for t in siblings) >= 1 and counted(noun)
 
 
 def _clause_verb(tok: Token) -> Token | None:
@@ -615,6 +644,17 @@ def _scope(sent: Span, reading: _Reading, noun_tokens: list[Token]) -> str | Non
             names = [c.text for c in mods if c.pos_ == "PROPN"] + [holder.text]
             return "other: " + " ".join(names).lower()
     return None
+
+
+def _standing(m: _Mention, sent: Span, as_of: date, published: datetime) -> ClaimStatus:
+    if _is_background(as_of, published):
+        return ClaimStatus.BACKGROUND
+    return ClaimStatus.HISTORICAL if _is_earlier_value(m, sent) else ClaimStatus.CURRENT
+
+
+def _is_background(as_of: date, published: datetime) -> bool:
+    """A figure for a day well before publication ("on October 7, ... killed 1,200")."""
+    return as_of < published.date() - timedelta(days=10)
 
 
 def _is_earlier_value(m: _Mention, sent: Span) -> bool:
@@ -739,6 +779,9 @@ def _as_of(sent: Span, anchor: Token, published: datetime) -> date:
             continue
         if ent.root.dep_ in {"nmod", "compound", "amod", "poss"}:
             continue  # "the Aug. 8 disaster" names an event, not when the figure holds
+        before = sent.doc[ent.start - 1] if ent.start > sent.start else None
+        if before is not None and before.lower_ in {"since", "from", "until", "before"}:
+            continue  # "since October 7" starts a window; the figure holds now
         parsed = _parse_date(ent.text, published)
         if parsed is None:
             continue
@@ -794,6 +837,7 @@ def _figure_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
         scope = _scope(sent, reading, noun_tokens)
         found = _find_source(sent, m.anchor, ctx)
         source, key = found if found else (None, None)
+        as_of = _as_of(sent, m.anchor, art.published)
         out.append(
             Claim(
                 kind=ClaimKind.FIGURE,
@@ -801,14 +845,12 @@ def _figure_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
                 sentence=sent.text.strip(),
                 article_key=art.key,
                 published=art.published,
-                as_of=_as_of(sent, m.anchor, art.published),
+                as_of=as_of,
                 position=position,
                 quantity=m.quantity,
                 source=source,
                 source_key=key,
-                standing=ClaimStatus.HISTORICAL
-                if _is_earlier_value(m, sent)
-                else ClaimStatus.CURRENT,
+                standing=_standing(m, sent, as_of, art.published),
             )
         )
     return out
@@ -848,7 +890,10 @@ def _status_entity(tok: Token) -> Token | None:
     if tok.dep_ == "amod":
         return tok.head
     if tok.dep_ in {"acomp", "oprd"}:  # "the workers are missing" (tagged adjective or verb)
-        return next((c for c in tok.head.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        subj = next((c for c in tok.head.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        if subj is not None and subj.tag_ in {"WDT", "WP"} and tok.head.dep_ == "relcl":
+            return tok.head.head  # "a submersible that went missing"
+        return subj
     if tok.pos_ in {"VERB", "AUX"}:
         passive = next((c for c in tok.children if c.dep_ == "nsubjpass"), None)
         if passive is not None:

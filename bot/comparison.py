@@ -83,11 +83,13 @@ def settle_standing(claims: list[Claim]) -> list[Claim]:
     Restatements and earlier values ("up from 53") are kept as history; only the
     current figure of each source speaks for the article in later comparisons.
     """
-    figures = [c for c in claims if c.kind == ClaimKind.FIGURE]
+    figures = [
+        c for c in claims if c.kind == ClaimKind.FIGURE and c.standing != ClaimStatus.BACKGROUND
+    ]
     current = {id(c) for c in _representatives(figures)}
     return [
         c
-        if c.kind != ClaimKind.FIGURE
+        if c.kind != ClaimKind.FIGURE or c.standing == ClaimStatus.BACKGROUND
         else replace(
             c, standing=ClaimStatus.CURRENT if id(c) in current else ClaimStatus.HISTORICAL
         )
@@ -109,7 +111,9 @@ def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
         k
         for k in prior
         if k.standing == ClaimStatus.CURRENT and (latest_day - k.published.date()).days <= 1
-    ] or [_latest(prior)]
+    ]
+    if not frontier:
+        return None  # only history is known (background figures, earlier values)
     own = [k for k in frontier if same_source(k.source_key, c.source_key)]
     if own:  # the source revises its own figure
         return Finding(AlertKind.FIGURE_UPDATE, _latest(own), c)
@@ -123,7 +127,13 @@ def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
 def compare_figures(new: list[Claim], known: list[Claim]) -> list[Finding]:
     findings: list[Finding] = []
     done: list[Metric] = []
-    figures = [c for c in new if c.kind == ClaimKind.FIGURE and c.quantity is not None]
+    figures = [
+        c
+        for c in new
+        if c.kind == ClaimKind.FIGURE
+        and c.quantity is not None
+        and c.standing != ClaimStatus.BACKGROUND
+    ]
     for c in _representatives(figures):
         if any(same_metric(m, c.metric) for m in done):
             continue

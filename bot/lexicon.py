@@ -42,10 +42,12 @@ ALERTING_EVENTS = {
     "injured",
     "killed or wounded",
     "missing",
+    "trapped",
     "captured",
     "arrested",
     "released",
     "evacuated",
+    "survived",
     "displaced",
     "rescued",
     "hospitalized",
@@ -85,7 +87,8 @@ _ent("police", "policeman policemen")
 _ent("students", "student pupil")
 _ent("patients", "patient")
 _ent("migrants", "migrant refugee asylum_seeker")
-_ent("hostages", "hostage")
+_ent("hostages", "hostage captive")
+_ent("prisoners", "prisoner detainee inmate")
 _ent("tourists", "tourist visitor")
 _ent("buildings", "building structure home house residence property dwelling homes")
 _ent("acres", "acre")
@@ -112,6 +115,7 @@ PERSON_CLASSES = {
     "patients",
     "migrants",
     "hostages",
+    "prisoners",
     "tourists",
 }
 AREA_CLASSES = {"acres", "hectares", "square miles", "square kilometres"}
@@ -254,6 +258,15 @@ STATUS_WORDS: dict[str, str] = {
     "free": "released",
     "freed": "released",
     "exchange": "released",
+    "abduct": "captured",
+    "kidnap": "captured",
+    "hostage": "captured",
+    "implode": "destroyed",
+    "implosion": "destroyed",
+    "sink": "destroyed",
+    "wreck": "destroyed",
+    "crash": "destroyed",
+    "destroy": "destroyed",
     "escape": "escaped",
     "find": "found",
     "locate": "found",
@@ -274,6 +287,8 @@ STATUS_STAGE: dict[str, float] = {
     "found": 2,
     "rescued": 2,
     "found alive": 2,
+    "lost": 2,
+    "destroyed": 2,
 }
 
 # Query words people use for events, mapped to event classes (for `/claims QUERY`).

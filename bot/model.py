@@ -80,6 +80,7 @@ class ClaimStatus(StrEnum):
 
     CURRENT = "current"
     HISTORICAL = "historical"  # the article itself says it is an earlier figure
+    BACKGROUND = "background"  # holds for a day well before the article: context, not news
 
 
 @dataclass(frozen=True)

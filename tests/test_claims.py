@@ -114,3 +114,46 @@ def test_a_crowd_has_no_status_of_its_own():
     assert [
         c.status for c in statuses("It was not immediately clear whether anyone was hurt.")
     ] == []
+
+
+def test_the_verb_names_the_event_not_the_counted_noun():
+    [c] = figures("Hamas released 24 hostages from Gaza on Friday, mediators said.")
+    assert (c.metric.predicate, c.metric.entity, c.quantity.value) == ("released", "hostages", 24)
+
+
+def test_increments_and_listed_parts_are_not_tallies():
+    assert figures("Hamas freed 17 more hostages on Saturday night.") == []
+    assert figures("Thirteen Israelis, ten Thai nationals and one Filipino were freed.") == []
+
+
+def test_coordinated_clauses_keep_their_own_events():
+    claims = figures("The agency said 912 people had died and 5,383 had been injured.")
+    assert {(c.quantity.value, c.metric.predicate) for c in claims} == {
+        (912, "dead"),
+        (5383, "injured"),
+    }
+
+
+def test_a_leading_country_scopes_a_figure_to_that_part():
+    [c] = figures("In Syria, the health ministry said 326 people were killed.")
+    assert c.metric.scope == "in syria"
+
+
+def test_a_figure_for_a_day_long_past_is_background():
+    [c] = figures(
+        "Militants killed around 1,200 people in southern Israel on October 7, officials said.",
+        datetime(2023, 11, 24, tzinfo=UTC),
+    )
+    assert c.standing == ClaimStatus.BACKGROUND
+
+
+def test_presumed_dead_is_still_missing():
+    [c] = figures("Four workers remain missing and are presumed dead.")
+    assert (c.metric.predicate, c.quantity.value) == ("missing", 4)
+
+
+def test_a_vessel_goes_missing_and_is_destroyed():
+    missing = statuses("A search is under way for a submersible that went missing on Sunday.")
+    assert [(c.metric.entity, c.status) for c in missing] == [("vessels", "missing")]
+    destroyed = statuses("The submersible was destroyed in the implosion, the admiral said.")
+    assert [(c.metric.entity, c.status) for c in destroyed] == [("vessels", "destroyed")]

@@ -118,3 +118,9 @@ def test_settling_keeps_one_current_figure_per_source():
         [fig("55", 11, "county", position=0), fig("55", 11, "county", position=3)]
     )
     assert [c.standing for c in settled] == [ClaimStatus.CURRENT, ClaimStatus.HISTORICAL]
+
+
+def test_only_background_known_is_no_basis_for_an_alert():
+    old = fig("around 1,200", 10)
+    old = Claim(**{**old.__dict__, "standing": ClaimStatus.BACKGROUND})
+    assert compare([fig("more than 14,800", 28)], [old]) == []
