@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from bot.model import Article, Story
 
 WINDOW = timedelta(days=45)
-JOIN_THRESHOLD = 0.22
+JOIN_THRESHOLD = 0.18
 MAX_TERMS = 150
 
 _STOP = set(
