@@ -20,6 +20,7 @@ from bot.model import (
     Story,
 )
 from store.tables import AlertRow, ArticleRow, ClaimRow, StoryRow
+from store.tables import aware as _aware
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,6 @@ class StoredArticle:
     content_hash: str
     story_id: int | None
     text: str
-
-
-def _aware(dt: datetime) -> datetime:
-    """SQLite hands datetimes back naive; everything we store is UTC-aware."""
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def claim_from_row(row: ClaimRow) -> Claim:

@@ -14,13 +14,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.tables import ArticleRow, ChannelRow, DeliveryRow, MuteRow
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; everything we store is UTC."""
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+from store.tables import aware as _aware
 
 
 @dataclass(frozen=True)
@@ -231,7 +225,13 @@ class DeliveryQueries:
             return None
         d, c = row
         return DeliveryJob(
-            d.id, d.alert_id, d.channel_id, c.tenant, c.platform, c.channel, d.thread_key,
+            d.id,
+            d.alert_id,
+            d.channel_id,
+            c.tenant,
+            c.platform,
+            c.channel,
+            d.thread_key,
             d.attempts,
         )
 

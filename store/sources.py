@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.tables import ArticleRow, SourceRow
+from store.tables import aware as _aware
 
 
 class DuplicateSource(ValueError):
@@ -41,13 +42,6 @@ class SourceRecord:
     lease_until: datetime | None = None
     created_by: str | None = None
     articles: int = 0  # how many articles it brought in (filled by list_sources)
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; everything stored is UTC."""
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _utc(dt: datetime) -> datetime:
