@@ -48,12 +48,6 @@ class Quantity:
     qualifier: str = "exact"
     unit: str | None = None
 
-    def interval(self) -> tuple[float, float]:
-        """The range of true values the wording admits, used to decide compatibility."""
-        from bot.numbers import admitted_interval
-
-        return admitted_interval(self)
-
 
 @dataclass(frozen=True)
 class Metric:

@@ -279,11 +279,6 @@ def compatible(a: Quantity, b: Quantity) -> bool:
     return a_lo <= b_hi + eps and b_lo <= a_hi + eps
 
 
-def midpoint(q: Quantity) -> float:
-    lo, hi = admitted_interval(q)
-    return (lo + hi) / 2
-
-
 def _fmt(n: float | None) -> str:
     if n is None:
         return "?"
@@ -311,7 +306,3 @@ def format_quantity(q: Quantity) -> str:
     if kind == "high":
         return f"{words}{n(q.high)}"
     return f"{words}{n(q.value)}"
-
-
-def with_unit(q: Quantity, unit: str | None) -> Quantity:
-    return q if unit is None or q.unit else replace(q, unit=unit)
