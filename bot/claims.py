@@ -530,8 +530,9 @@ def _read_parse(m: _Mention) -> _Reading | None:
     levels.append(family)
     event = None
     for toks in levels:
-        if any(t.lemma_.lower() in _CONTRARY and t.pos_ == "VERB" for t in toks[:1]):
-            return None  # "1,732 people ... reported missing had been found safe"
+        head = toks[0] if toks else None
+        if head is not None and head.pos_ == "VERB" and head.lemma_.lower() in _CONTRARY:
+            return None  # "1,732 people ... had been found safe": the contrary of missing
         event = _classify(toks)
         if event:
             break
@@ -709,7 +710,7 @@ def _labels(span: Span) -> dict[str, str]:
 
 def _agent_source(subj: Token, ctx: _Context) -> tuple[str, str | None] | None:
     if subj.lower_ in _PRONOUNS:
-        return ctx.last_source if subj.lower_ not in {"we", "i", "it"} else ctx.last_source
+        return ctx.last_source  # "He said ...": the speaker named last
     span = _np(subj)
     labels = _labels(span)
     text = span.text.strip(" ,")
