@@ -691,6 +691,7 @@ def _np(tok: Token) -> Span:
     while len(span) > 1 and (
         span[0].dep_ in {"det", "punct", "cc", "advmod"}
         or span[0].like_num
+        or span[0].text[:1].isdigit()
         or span[0].is_punct
         or span[0].lower_ in {"a.m.", "p.m.", "am", "pm"}
     ):
