@@ -284,7 +284,7 @@ def main() -> None:
     print(
         f"# {os.cpu_count()} cores; {args.articles} timed articles per case from "
         f"{len(story_folders())} story folders; stories arrive {args.stories_per_day:g}/day",
-        file=sys.stderr,
+        flush=True,
     )
     if not args.json:
         print(
