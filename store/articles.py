@@ -69,8 +69,24 @@ def _story(row: StoryRow) -> Story:
     )
 
 
+class StoryCache:
+    """Decoded story signatures kept between transactions, by story id, checked by revision.
+
+    Grouping reads every story active in the last weeks for each article; decoding
+    their JSON signatures each time grew with the store and dominated ingest at a
+    million claims. Only (id, revision) is read per article now; a story whose
+    revision moved (updated here or by another process) is read again, and a
+    failed transaction empties the cache (see Store.session).
+    """
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.entries: dict[int, tuple[int, Story]] = {}
+        self.limit = limit
+
+
 class ArticleQueries:
     s: Session
+    story_cache: StoryCache | None = None
 
     # -- articles -----------------------------------------------------------
     def find_article(
@@ -142,10 +158,22 @@ class ArticleQueries:
 
     # -- stories ------------------------------------------------------------
     def recent_stories(self, tenant: str, since: datetime) -> list[Story]:
-        rows = self.s.scalars(
-            select(StoryRow).where(StoryRow.tenant == tenant, StoryRow.last_published >= since)
-        )
-        return [_story(r) for r in rows]
+        """Stories active since `since`; signatures come from the store's cache when unchanged."""
+        window = (StoryRow.tenant == tenant, StoryRow.last_published >= since)
+        cache: StoryCache | None = getattr(self, "story_cache", None)
+        if cache is None:
+            return [_story(r) for r in self.s.scalars(select(StoryRow).where(*window))]
+        current = self.s.execute(select(StoryRow.id, StoryRow.revision).where(*window)).all()
+        entries = cache.entries
+        stale = [sid for sid, rev in current if entries.get(sid, (None,))[0] != rev]
+        for i in range(0, len(stale), 500):
+            for r in self.s.scalars(select(StoryRow).where(StoryRow.id.in_(stale[i : i + 500]))):
+                entries[r.id] = (r.revision, _story(r))
+        found = [entries[sid][1] for sid, _rev in current if sid in entries]
+        if len(entries) > cache.limit:  # keep what this window uses, drop the rest
+            keep = {sid for sid, _rev in current}
+            cache.entries = {sid: e for sid, e in entries.items() if sid in keep}
+        return found
 
     def stories(self, tenant: str) -> list[Story]:
         rows = self.s.scalars(
@@ -176,6 +204,7 @@ class ArticleQueries:
         if row is None:
             return
         row.terms = terms
+        row.revision = (row.revision or 0) + 1  # cached signatures of this story are stale
         row.last_published = max(_aware(row.last_published), published)
         row.first_published = min(_aware(row.first_published), published)
 

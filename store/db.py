@@ -15,7 +15,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.articles import ArticleQueries
+from store.articles import ArticleQueries, StoryCache
 from store.delivery import DeliveryQueries
 from store.sources import SourceQueries
 
@@ -53,8 +53,9 @@ def migrate(engine: Engine) -> None:
 class StoreSession(ArticleQueries, SourceQueries, DeliveryQueries):
     """One transaction's worth of typed queries; each mixin owns one area of the schema."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, story_cache: StoryCache | None = None) -> None:
         self.s = session
+        self.story_cache = story_cache
 
 
 class Store:
@@ -68,12 +69,19 @@ class Store:
         if migrate_on_open:
             migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._story_cache = StoryCache()  # outlives sessions: see StoryCache
 
     @contextmanager
     def session(self) -> Iterator[StoreSession]:
         """A unit of work: committed when the block ends, rolled back if it raises."""
-        with self._sessions() as s, s.begin():
-            yield StoreSession(s)
+        try:
+            with self._sessions() as s, s.begin():
+                yield StoreSession(s, self._story_cache)
+        except BaseException:
+            # What this transaction read after its own writes was never committed; a
+            # later commit could reuse the same revision number, so forget it all.
+            self._story_cache.entries.clear()
+            raise
 
     def close(self) -> None:
         self.engine.dispose()

@@ -44,6 +44,8 @@ class StoryRow(Base):
     terms: Mapped[dict] = mapped_column(JSON, default=dict)
     first_published: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_published: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Bumped whenever `terms` change, so cached signatures know when to re-read.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (Index("ix_stories_tenant_last", "tenant", "last_published"),)
 
 
