@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from number_parser import parse_number
 
@@ -140,8 +141,13 @@ def is_number_word(word: str) -> bool:
     return word.lower().strip("-") in _WORD_NUMBERS or word.lower() == "dozen"
 
 
+@lru_cache(maxsize=8192)
 def number_value(text: str) -> float | None:
-    """One number, written in digits ("1,100", "5.5 billion") or words ("Eighty-nine")."""
+    """One number, written in digits ("1,100", "5.5 billion") or words ("Eighty-nine").
+
+    Cached: number_parser takes about a millisecond per phrase and news repeats
+    the same few phrases ("two", "hundreds", "more than a dozen") all day.
+    """
     text = text.strip().lower()
     if not text:
         return None
