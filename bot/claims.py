@@ -70,6 +70,8 @@ _DATE_WORDS = re.compile(
     re.I,
 )
 _PRONOUNS = {"he", "she", "they", "it", "we", "i"}
+# Words the parser may make the head of "<qualifier> of N things".
+_QUALIFIER_HEADS = {"upwards", "upward", "excess", "total", "some", "more", "tally"}
 # Verbs that undo a tally when they govern its noun: found, traced, identified.
 _CONTRARY = {"find", "locate", "trace", "identify", "name", "reunite", "contact", "clear"}
 
@@ -318,7 +320,7 @@ def _conj_family(tok: Token) -> list[Token]:
 def _predicate_tokens(verb: Token) -> list[Token]:
     """A verb with its conjuncts and complements: 'died or been wounded', 'are confirmed dead'."""
     out: list[Token] = []
-    while verb.dep_ == "conj" and verb.head is not verb and not _has_subject(verb):
+    while verb.dep_ == "conj" and verb.head.i != verb.i and not _has_subject(verb):
         verb = verb.head  # "killed or wounded ... at 1,000": start from "killed"
     for v in _conj_family(verb):
         out.append(v)
@@ -362,9 +364,10 @@ def _classify(tokens: list[Token]) -> str | None:
             classes.add(cls)
     if "account" in lemmas and negated:
         classes.add("missing")
-    if "dead" in classes and lemmas & {"presume", "believe", "fear"}:
-        classes.discard("dead")  # "presumed dead": still missing, no body found
-        classes.add("missing")
+    if "dead" in classes and lemmas & {"presume", "fear"}:
+        classes.discard("dead")  # "presumed dead", "believed to have died": no body yet
+        classes.discard("missing")
+        classes.add("presumed dead")
     if "take" in lemmas and "prisoner" in lemmas:
         classes.add("captured")
     if not classes:
@@ -374,6 +377,7 @@ def _classify(tokens: list[Token]) -> str | None:
     for preferred in (
         "released",
         "rescued",
+        "presumed dead",
         "dead",
         "missing",
         "captured",
@@ -473,7 +477,7 @@ def _read_parse(m: _Mention) -> _Reading | None:
         prep = a.head
         gov = prep.head
         while (
-            gov.pos_ not in {"VERB", "AUX", "NOUN"} and gov.dep_ != "ROOT" and gov.head is not gov
+            gov.pos_ not in {"VERB", "AUX", "NOUN"} and gov.dep_ != "ROOT" and gov.head.i != gov.i
         ):
             gov = gov.head
         if prep.lower_ == "of" and gov.pos_ == "NOUN":
@@ -508,8 +512,11 @@ def _read_parse(m: _Mention) -> _Reading | None:
     while (
         holder.dep_ == "pobj"
         and holder.head.lower_ == "of"
-        and holder.head.head.pos_ in {"NOUN", "PRON"}
-        and holder.head.head.lemma_.lower() in MEASURE_NOUNS | {"name"}
+        and (
+            holder.head.head.pos_ in {"NOUN", "PRON"}
+            and holder.head.head.lemma_.lower() in MEASURE_NOUNS | {"name"}
+            or holder.head.head.lower_ in _QUALIFIER_HEADS  # "searching for upwards of seven"
+        )
     ):
         holder = holder.head.head
     family = _noun_family(holder)
@@ -536,6 +543,13 @@ def _read_parse(m: _Mention) -> _Reading | None:
         event = _classify(toks)
         if event:
             break
+    size = m.quantity.value or m.quantity.low or m.quantity.high or 0
+    if (
+        event is None
+        and size >= 100
+        and any(ENTITY_WORDS.get(t.lemma_.lower()) == "soldiers" for t in (noun, holder))
+    ):
+        event = "deployed"  # a count of troops with no other event is the size of a force
     if event is None:
         return None
     if event == "missing" and _accounted_for(m.anchor.sent):
@@ -582,7 +596,7 @@ def _clause_verb(tok: Token) -> Token | None:
     for _ in range(8):
         if t.pos_ in {"VERB", "AUX"}:
             return t
-        if t.head is t:
+        if t.head.i == t.i:
             return None
         t = t.head
     return None
@@ -597,7 +611,7 @@ def _is_projection(verb: Token | None) -> bool:
             return True
         if t.lemma_.lower() in _PROJECTION_VERBS:
             return True
-        if t.head is t:
+        if t.head.i == t.i:
             return False
         t = t.head
     return False
@@ -628,8 +642,20 @@ def _place_part(sent: Span, verb: Token | None) -> str | None:
     return None
 
 
+def _clause_text(sent: Span, verb: Token | None) -> str:
+    """The claim's own clause: its verb's words without relative or adverbial clauses,
+    so "a crew that had been working overnight" does not make a figure per night."""
+    if verb is None:
+        return sent.text
+    skipped: set[int] = set()
+    for c in verb.subtree:
+        if c.i != verb.i and c.dep_ in {"relcl", "acl", "advcl", "appos", "ccomp"}:
+            skipped.update(t.i for t in c.subtree)
+    return " ".join(t.text for t in verb.subtree if t.i not in skipped)
+
+
 def _scope(sent: Span, reading: _Reading, noun_tokens: list[Token]) -> str | None:
-    window = _WINDOW.search(sent.text)
+    window = _WINDOW.search(_clause_text(sent, reading.verb))
     if window:
         name = _WINDOW_NAME.search(window.group(0))
         return f"per {name.group(1).lower()}" if name else "per period"
@@ -669,7 +695,7 @@ def _is_earlier_value(m: _Mention, sent: Span) -> bool:
             break
         if any(c.lower_ in _HISTORY_WORDS for c in t.children):
             return True
-        if t.head is t:
+        if t.head.i == t.i:
             break
         t = t.head
     return any(t.lower_ in _HISTORY_WORDS for t in sent.doc[sent.start : m.start])
@@ -746,7 +772,7 @@ def _find_source(sent: Span, start: Token, ctx: _Context) -> tuple[str, str | No
                 found = _agent_source(subj, ctx)
                 if found:
                     return found
-        if t.head is t:
+        if t.head.i == t.i:
             break
         t = t.head
     # "..., Zelensky said." where the parse did not hang the claim under the speech verb
@@ -765,12 +791,22 @@ def _note_source(sent: Span, ctx: _Context) -> None:
     for v in sent:
         if v.lemma_.lower() in SPEECH_VERBS and v.pos_ == "VERB":
             head = v
-            while head.dep_ == "conj" and head.head is not head:
+            while head.dep_ == "conj" and head.head.i != head.i:
                 head = head.head  # "Green toured Lahaina and said ...": the first verb's subject
             subj = next((c for c in head.children if c.dep_ == "nsubj"), None)
             if subj is not None and subj.ent_type_ in {"PERSON", "ORG"}:
                 span = _np(subj)
                 ctx.last_source = (span.text, source_key(span.text, _labels(span)))
+
+
+def _in_other_clause(tok: Token, anchor: Token) -> bool:
+    """Whether `tok` sits in a relative or adverbial clause that does not hold `anchor`."""
+    t = tok
+    while t.head.i != t.i:
+        if t.dep_ in {"relcl", "acl"} and anchor not in t.subtree:
+            return True
+        t = t.head
+    return False
 
 
 def _as_of(sent: Span, anchor: Token, published: datetime) -> date:
@@ -784,6 +820,8 @@ def _as_of(sent: Span, anchor: Token, published: datetime) -> date:
         before = sent.doc[ent.start - 1] if ent.start > sent.start else None
         if before is not None and before.lower_ in {"since", "from", "until", "before"}:
             continue  # "since October 7" starts a window; the figure holds now
+        if _in_other_clause(ent.root, anchor):
+            continue  # "the floods that struck on Oct. 29": when the event began, not the count
         parsed = _parse_date(ent.text, published)
         if parsed is None:
             continue
@@ -824,9 +862,15 @@ def _parse_date(text: str, published: datetime) -> date | None:
 # -- figure claims -------------------------------------------------------------------
 
 
+def _is_breakdown_sentence(sent: Span) -> bool:
+    """ "Of those, 155 died in Valencia, two in ...": the parts of a total given before."""
+    words = [t.lower_ for t in sent[:4]]
+    return len(words) >= 2 and words[0] == "of" and words[1] in {"those", "them", "these", "the"}
+
+
 def _figure_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
     art = ctx.article
-    if _is_historical_comparison(sent, art.published):
+    if _is_historical_comparison(sent, art.published) or _is_breakdown_sentence(sent):
         return []
     out: list[Claim] = []
     for m in _mentions(sent):
@@ -870,8 +914,10 @@ def _status_word(tok: Token) -> str | None:
         return "found"
     if lemma == "take" and any(c.lower_ == "prisoner" for c in tok.children):
         return "captured"
-    if lemma in {"presume", "believe", "fear"} and any(c.lower_ == "dead" for c in tok.children):
-        return "presumed dead"
+    if lemma in {"presume", "fear"} and any(
+        t.lower_ == "dead" or t.lemma_.lower() == "die" for t in tok.subtree if t.i != tok.i
+    ):
+        return "presumed dead"  # "presumed dead", "presumed to be dead", "believed to have died"
     if lemma == "find":
         comps = {c.lower_ for c in tok.children if c.dep_ in {"oprd", "acomp", "xcomp", "advmod"}}
         if "dead" in comps:
@@ -885,6 +931,21 @@ def _status_word(tok: Token) -> str | None:
     if lemma == "dead" and tok.head.lemma_.lower() in {"presume", "believe", "fear"}:
         return None  # "presumed dead" is its own, weaker status (read from "presumed")
     return STATUS_WORDS.get(lemma) or STATUS_WORDS.get(lower)
+
+
+def _counted_antecedent(sent: Span, pronoun: Token) -> Token | None:
+    """The counted group a plural pronoun refers to, earlier in the same sentence."""
+    for t in reversed(sent.doc[sent.start : pronoun.i]):
+        if t.pos_ == "NOUN" and t.tag_ == "NNS" and any(c.dep_ == "nummod" for c in t.children):
+            return t
+    return None
+
+
+def _is_attempt(tok: Token) -> bool:
+    """ "racing to find", "without finding": an aim or a failure, not a new state."""
+    if any(c.dep_ == "aux" and c.lower_ == "to" for c in tok.children):
+        return True
+    return tok.dep_ == "pcomp" and tok.head.lower_ in {"without", "before"}
 
 
 def _status_entity(tok: Token) -> Token | None:
@@ -908,6 +969,10 @@ def _status_entity(tok: Token) -> Token | None:
         subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
         if subj is not None and tok.lemma_.lower() in {
             "die",
+            "miss",
+            "missing",
+            "dead",
+            "unaccounted",
             "implode",
             "sink",
             "crash",
@@ -968,7 +1033,11 @@ def _status_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
             continue
         if _is_projection(tok if tok.pos_ in {"VERB", "AUX"} else _clause_verb(tok)):
             continue
+        if _is_attempt(tok):
+            continue
         ent = _status_entity(tok)
+        if ent is not None and ent.lower_ in {"they", "them"}:
+            ent = _counted_antecedent(sent, ent)  # "the six workers ..., presumed (they) dead"
         if ent is None or ent.pos_ not in {"NOUN", "PROPN"}:
             continue
         count = _entity_count(ent)

@@ -124,6 +124,39 @@ def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
     return Finding(AlertKind.FIGURE_UPDATE, ref, c)
 
 
+# A group counted at one stage and then, the same number, at the next: "six workers
+# missing" -> "six workers presumed dead". A change of state told as figures.
+_EARLIER_STAGE = {
+    "presumed dead": "missing",
+    "dead": "missing",
+    "rescued": "missing",
+    "released": "captured",
+}
+
+
+def _transition(c: Claim, known: list[Claim]) -> Finding | None:
+    before = _EARLIER_STAGE.get(c.metric.predicate)
+    q = c.quantity
+    if before is None or q is None or q.value is None or q.qualifier != "exact":
+        return None
+    earlier = replace(c.metric, predicate=before)
+    prior = [
+        k
+        for k in known
+        if k.kind == ClaimKind.FIGURE
+        and k.standing == ClaimStatus.CURRENT
+        and same_metric(k.metric, earlier)
+    ]
+    if not prior or _stale(c, prior):
+        return None
+    if any(k.kind == ClaimKind.FIGURE and same_metric(k.metric, c.metric) for k in known):
+        return None  # this stage is already being counted: ordinary comparison applies
+    ref = _latest(prior)
+    if ref.quantity is None or ref.quantity.value != q.value:
+        return None
+    return Finding(AlertKind.STATUS_UPDATE, ref, c)
+
+
 def compare_figures(new: list[Claim], known: list[Claim]) -> list[Finding]:
     findings: list[Finding] = []
     done: list[Metric] = []
@@ -136,6 +169,11 @@ def compare_figures(new: list[Claim], known: list[Claim]) -> list[Finding]:
     ]
     for c in _representatives(figures):
         if any(same_metric(m, c.metric) for m in done):
+            continue
+        moved = _transition(c, known)
+        if moved:
+            findings.append(moved)
+            done.append(c.metric)
             continue
         prior = [k for k in known if k.kind == ClaimKind.FIGURE and same_metric(k.metric, c.metric)]
         if not prior or _stale(c, prior):
@@ -171,4 +209,16 @@ def compare_statuses(new: list[Claim], known: list[Claim]) -> list[Finding]:
 
 def compare(new: list[Claim], known: list[Claim]) -> list[Finding]:
     """Everything in `new` (one article's claims) that changes what `known` held."""
-    return compare_figures(new, known) + compare_statuses(new, known)
+    figures = compare_figures(new, known)
+    # a group's change of state already told by its figures is not told again
+    told = {
+        (f.new.metric.entity, f"count {f.new.quantity.value:g}")
+        for f in figures
+        if f.kind == AlertKind.STATUS_UPDATE and f.new.quantity is not None
+    }
+    statuses = [
+        f
+        for f in compare_statuses(new, known)
+        if (f.new.metric.entity, f.new.metric.scope) not in told
+    ]
+    return figures + statuses

@@ -147,9 +147,9 @@ def test_a_figure_for_a_day_long_past_is_background():
     assert c.standing == ClaimStatus.BACKGROUND
 
 
-def test_presumed_dead_is_still_missing():
+def test_presumed_dead_is_a_stage_of_its_own():
     [c] = figures("Four workers remain missing and are presumed dead.")
-    assert (c.metric.predicate, c.quantity.value) == ("missing", 4)
+    assert (c.metric.predicate, c.quantity.value) == ("presumed dead", 4)
 
 
 def test_a_vessel_goes_missing_and_is_destroyed():
@@ -157,3 +157,46 @@ def test_a_vessel_goes_missing_and_is_destroyed():
     assert [(c.metric.entity, c.status) for c in missing] == [("vessels", "missing")]
     destroyed = statuses("The submersible was destroyed in the implosion, the admiral said.")
     assert [(c.metric.entity, c.status) for c in destroyed] == [("vessels", "destroyed")]
+
+
+def test_people_searched_for_are_missing():
+    [c] = figures('The fire chief said crews were searching for "upwards of seven individuals."')
+    assert (c.metric.predicate, c.quantity.low, c.quantity.qualifier) == (
+        "missing",
+        7,
+        "upwards of",
+    )
+
+
+def test_a_rate_in_another_clause_does_not_scope_the_figure():
+    [c] = figures(
+        "Six people remained missing after the collapse, all members of a crew that had "
+        "been filling potholes overnight, officials said."
+    )
+    assert c.metric.scope is None
+
+
+def test_the_date_of_the_event_in_a_relative_clause_is_not_the_figure_date():
+    [c] = figures(
+        "The number of people killed by the floods that struck on Oct. 29 has risen to 219, "
+        "the government said on Friday.",
+        datetime(2024, 11, 8, tzinfo=UTC),
+    )
+    assert c.as_of == date(2024, 11, 8)
+
+
+def test_parts_given_after_a_total_are_not_tallies():
+    assert figures("Of those, 155 people died in the Valencia region and two elsewhere.") == []
+
+
+def test_a_large_count_of_troops_is_a_force_size():
+    [c] = figures("About 2,500 soldiers were already in the area before the announcement.")
+    assert (c.metric.predicate, c.metric.entity) == ("deployed", "soldiers")
+    assert figures("Officials shared images of the 2 soldiers.") == []
+
+
+def test_looking_for_something_is_not_finding_it():
+    assert [
+        c.status
+        for c in statuses("Rescuers racing to find a missing submersible searched the area.")
+    ] == ["missing"]

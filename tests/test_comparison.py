@@ -124,3 +124,11 @@ def test_only_background_known_is_no_basis_for_an_alert():
     old = fig("around 1,200", 10)
     old = Claim(**{**old.__dict__, "standing": ClaimStatus.BACKGROUND})
     assert compare([fig("more than 14,800", 28)], [old]) == []
+
+
+def test_a_counted_group_moving_to_the_next_stage_is_a_status_update():
+    missing = fig("6", 26, metric=Metric("missing", "workers"))
+    presumed = fig("6", 27, metric=Metric("presumed dead", "workers"))
+    [f] = compare([presumed], [missing])
+    assert f.kind == AlertKind.STATUS_UPDATE
+    assert (f.old.metric.predicate, f.new.metric.predicate) == ("missing", "presumed dead")
