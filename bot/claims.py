@@ -514,7 +514,7 @@ def _read_parse(m: _Mention) -> _Reading | None:
         and holder.head.lower_ == "of"
         and (
             holder.head.head.pos_ in {"NOUN", "PRON"}
-            and holder.head.head.lemma_.lower() in MEASURE_NOUNS | {"name"}
+            and holder.head.head.lemma_.lower() in MEASURE_NOUNS | {"name", "body", "remains"}
             or holder.head.head.lower_ in _QUALIFIER_HEADS  # "searching for upwards of seven"
         )
     ):

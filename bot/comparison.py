@@ -124,37 +124,49 @@ def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
     return Finding(AlertKind.FIGURE_UPDATE, ref, c)
 
 
-# A group counted at one stage and then, the same number, at the next: "six workers
-# missing" -> "six workers presumed dead". A change of state told as figures.
-_EARLIER_STAGE = {
-    "presumed dead": "missing",
-    "dead": "missing",
-    "rescued": "missing",
-    "released": "captured",
+# A group counted at one stage and then at the next: "six workers missing" -> "six
+# workers presumed dead" -> "bodies of two workers recovered". A change of state told
+# as figures: the later stage counts some or all of the earlier one.
+_EARLIER_STAGES = {
+    "presumed dead": ("missing",),
+    "dead": ("presumed dead", "missing"),
+    "rescued": ("missing", "trapped"),
+    "released": ("captured",),
 }
 
 
 def _transition(c: Claim, known: list[Claim]) -> Finding | None:
-    before = _EARLIER_STAGE.get(c.metric.predicate)
     q = c.quantity
-    if before is None or q is None or q.value is None or q.qualifier != "exact":
-        return None
-    earlier = replace(c.metric, predicate=before)
-    prior = [
-        k
-        for k in known
-        if k.kind == ClaimKind.FIGURE
-        and k.standing == ClaimStatus.CURRENT
-        and same_metric(k.metric, earlier)
-    ]
-    if not prior or _stale(c, prior):
+    stages = _EARLIER_STAGES.get(c.metric.predicate, ())
+    if not stages or q is None or q.value is None or q.qualifier != "exact":
         return None
     if any(k.kind == ClaimKind.FIGURE and same_metric(k.metric, c.metric) for k in known):
         return None  # this stage is already being counted: ordinary comparison applies
-    ref = _latest(prior)
-    if ref.quantity is None or ref.quantity.value != q.value:
-        return None
-    return Finding(AlertKind.STATUS_UPDATE, ref, c)
+    for before in stages:
+        earlier = replace(c.metric, predicate=before)
+        prior = [
+            k
+            for k in known
+            if k.kind == ClaimKind.FIGURE
+            and k.standing == ClaimStatus.CURRENT
+            and same_metric(k.metric, earlier)
+        ]
+        if not prior or _stale(c, prior):
+            continue
+        ref = _latest(prior)
+        if (
+            ref.quantity is not None
+            and ref.quantity.value is not None
+            and (q.value <= ref.quantity.value)
+        ):
+            return Finding(AlertKind.STATUS_UPDATE, ref, c)
+    return None
+
+
+def predicates_to_load(new: list[Claim]) -> set[str]:
+    """The events whose known figures comparing `new` needs (its own and earlier stages)."""
+    own = {c.metric.predicate for c in new if c.kind == ClaimKind.FIGURE}
+    return own | {stage for p in own for stage in _EARLIER_STAGES.get(p, ())}
 
 
 def compare_figures(new: list[Claim], known: list[Claim]) -> list[Finding]:
@@ -221,4 +233,16 @@ def compare(new: list[Claim], known: list[Claim]) -> list[Finding]:
         for f in compare_statuses(new, known)
         if (f.new.metric.entity, f.new.metric.scope) not in told
     ]
-    return figures + statuses
+    # One sentence telling of one event ("debris found ... all five aboard died in the
+    # implosion") makes one status alert, about the people first.
+    changes = sorted(
+        (f for f in figures + statuses if f.kind == AlertKind.STATUS_UPDATE),
+        key=lambda f: f.new.metric.entity not in PERSON_CLASSES,
+    )
+    seen_sentences: set[str] = set()
+    dropped: set[int] = set()
+    for f in changes:
+        if f.new.sentence in seen_sentences:
+            dropped.add(id(f))
+        seen_sentences.add(f.new.sentence)
+    return [f for f in figures + statuses if id(f) not in dropped]

@@ -18,7 +18,7 @@ def _add(cls: str, words: str) -> None:
         EVENT_WORDS[w.replace("_", " ")] = cls
 
 
-_add("dead", "die dead death kill fatality fatal perish toll decease deceased slay")
+_add("dead", "die dead death kill fatality fatal perish toll decease deceased slay body remains")
 _add("injured", "injure injury wound wounded hurt maim")
 _add("killed or wounded", "casualty")
 _add("missing", "missing unaccounted disappear disappearance search")

@@ -14,7 +14,7 @@ from typing import Literal
 from spacy.language import Language
 
 from bot.claims import extract_claims
-from bot.comparison import Finding, compare, settle_standing
+from bot.comparison import Finding, compare, predicates_to_load, settle_standing
 from bot.delivery import route_alert
 from bot.model import Alert, Article, Claim, ClaimKind, Story
 from bot.reading import content_hash
@@ -109,8 +109,7 @@ class Pipeline:
 
     @staticmethod
     def _compare(tx, story_id: int, claims: list[Claim]) -> list[Finding]:
-        predicates = {c.metric.predicate for c in claims if c.kind == ClaimKind.FIGURE}
-        known = tx.known_claims(story_id, ClaimKind.FIGURE, predicates)
+        known = tx.known_claims(story_id, ClaimKind.FIGURE, predicates_to_load(claims))
         if any(c.kind == ClaimKind.STATUS for c in claims):
             known += tx.known_claims(story_id, ClaimKind.STATUS, {"status"})
         return compare(claims, known)

@@ -132,3 +132,38 @@ def test_a_counted_group_moving_to_the_next_stage_is_a_status_update():
     [f] = compare([presumed], [missing])
     assert f.kind == AlertKind.STATUS_UPDATE
     assert (f.old.metric.predicate, f.new.metric.predicate) == ("missing", "presumed dead")
+
+
+def test_bodies_recovered_from_the_missing_is_a_status_update():
+    missing = fig("6", 26, metric=Metric("missing", "workers"))
+    dead = fig("2", 27, metric=Metric("dead", "workers"), sentence="Divers recover bodies of two.")
+    [f] = compare([dead], [missing])
+    assert (f.kind, f.old.quantity.value, f.new.quantity.value) == (AlertKind.STATUS_UPDATE, 6, 2)
+
+
+def test_one_sentence_about_one_event_makes_one_status_alert():
+    sentence = "Debris of the vessel was found and all five aboard died in the implosion."
+    people = fig("5", 22, metric=Metric("dead", "people"), sentence=sentence)
+    vessel = Claim(
+        kind=ClaimKind.STATUS,
+        metric=Metric("status", "vessels", None, "count 1"),
+        sentence=sentence,
+        article_key="day22.txt",
+        published=people.published,
+        as_of=people.as_of,
+        position=0,
+        status="destroyed",
+    )
+    known = [
+        fig("5", 21, metric=Metric("missing", "people")),
+        Claim(
+            **{
+                **vessel.__dict__,
+                "status": "missing",
+                "article_key": "day21.txt",
+                "published": fig("1", 21).published,
+            }
+        ),
+    ]
+    [f] = compare([people, vessel], known)
+    assert f.new.metric.entity == "people"
