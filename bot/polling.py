@@ -193,15 +193,19 @@ class Poller:
         except (FetchError, SourceError, IngestFailed) as exc:
             outcome = await self._db(self._failed, source, exc)
             log_.warning(
-                "poll.failed", error=outcome.error, failures=source.failures + 1,
+                "poll.failed",
+                error=outcome.error,
+                failures=source.failures + 1,
                 next_due=outcome.next_due.isoformat() if outcome.next_due else None,
             )
         else:
             outcome = await self._db(self._succeeded, source, fetched, results)
             log_.info(
                 "poll.ok" if not fetched.not_modified else "poll.not_modified",
-                articles=len(fetched.articles), new=len(outcome.new_articles),
-                alerts=outcome.alerts, next_due=outcome.next_due.isoformat(),
+                articles=len(fetched.articles),
+                new=len(outcome.new_articles),
+                alerts=outcome.alerts,
+                next_due=outcome.next_due.isoformat(),
             )
         if self.on_outcome:
             self.on_outcome(outcome)
@@ -219,12 +223,19 @@ class Poller:
         kind = kind or detect_kind(res.body, res.content_type)
         if kind == "page":
             article = parse_page(
-                res.body, res.url, charset=res.charset, content_type=res.content_type,
-                fetched_at=now, last_modified=res.last_modified_at,
+                res.body,
+                res.url,
+                charset=res.charset,
+                content_type=res.content_type,
+                fetched_at=now,
+                last_modified=res.last_modified_at,
             )
             return Fetched("page", [article], res.validators)
         feed = parse_feed(
-            res.body, res.url, fetched_at=now, content_type=res.content_type,
+            res.body,
+            res.url,
+            fetched_at=now,
+            content_type=res.content_type,
             teaser_chars=self.settings.teaser_chars,
         )
         articles = [
@@ -239,7 +250,10 @@ class Poller:
             async with self._hosts[_host(article.url)]:
                 res = await self.fetcher.fetch(article.url)
             page = parse_page(
-                res.body, res.url, charset=res.charset, content_type=res.content_type,
+                res.body,
+                res.url,
+                charset=res.charset,
+                content_type=res.content_type,
                 fetched_at=self.clock(),
             )
         except (FetchError, SourceError) as exc:
@@ -290,8 +304,12 @@ class Poller:
         next_due = now + self._jitter(interval)
         with self.store.session() as tx:
             tx.record_success(
-                source.id, self.owner, now=now, next_due=next_due,
-                etag=fetched.validators.etag, last_modified=fetched.validators.last_modified,
+                source.id,
+                self.owner,
+                now=now,
+                next_due=next_due,
+                etag=fetched.validators.etag,
+                last_modified=fetched.validators.last_modified,
                 kind=fetched.kind,
             )
         status = "not_modified" if fetched.not_modified else "ok"
@@ -303,7 +321,10 @@ class Poller:
         next_due = self.clock() + self._jitter(delay)
         with self.store.session() as tx:
             tx.record_failure(
-                source.id, self.owner, error=str(exc), next_due=next_due,
+                source.id,
+                self.owner,
+                error=str(exc),
+                next_due=next_due,
                 unhealthy_after=self.settings.unhealthy_after,
             )
         return PollOutcome(source.id, source.url, "failed", [], str(exc), next_due)

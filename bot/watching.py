@@ -80,8 +80,13 @@ async def add_watch(
     with store.session() as tx:
         try:
             return tx.add_source(
-                tenant, key, kind, every_seconds=every_seconds, now=now or datetime.now(UTC),
-                name=name, created_by=created_by,
+                tenant,
+                key,
+                kind,
+                every_seconds=every_seconds,
+                now=now or datetime.now(UTC),
+                name=name,
+                created_by=created_by,
             )
         except DuplicateSource as exc:
             raise WatchError(str(exc)) from None
