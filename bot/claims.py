@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import dateparser
+import spacy
 from spacy.language import Language
 from spacy.tokens import Span, Token
 
@@ -42,6 +43,38 @@ _NUMBERISH = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen)\b",
     re.I,
+)
+
+
+def _stem_pattern(words: set[str]) -> re.Pattern[str]:
+    """Word starts that find a lexicon word in any inflection, before any parsing."""
+    stems = {w if len(w) <= 4 else w[: max(4, len(w) - 2)] for w in words}
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, stems))) + ")", re.I)
+
+
+# A figure can only be a claim near a word of the tally lexicon (or a measure noun,
+# or troops); irregular forms the stems miss are listed.
+_EVENTISH = _stem_pattern(
+    set(EVENT_WORDS)
+    | MEASURE_NOUNS
+    | {w for w, cls in ENTITY_WORDS.items() if cls == "soldiers"}
+    | set(
+        [
+            "sent",
+            "slain",
+            "died",
+            "dying",
+            "fled",
+            "caught",
+            "held",
+            "taken",
+            "freed",
+            "lost",
+            "burnt",
+            "bodies",
+            "accounted",
+        ]
+    )
 )
 _STATUSISH = re.compile(
     r"\b(?:captur|seiz|prisoner|captiv|custody|apprehen|die[ds]?\b|died|dead|death|kill|"
@@ -129,20 +162,60 @@ def _body_capitals(paras: list[str]) -> set[str]:
     return caps
 
 
+@lru_cache(maxsize=1)
+def _sentence_splitter() -> Language:
+    """spaCy's rule-based sentencizer: splitting costs a fraction of a full parse."""
+    splitter = spacy.blank("en")
+    splitter.add_pipe("sentencizer")
+    return splitter
+
+
+# Numbers that are never counts: years, dates, clock times, ordinals, percentages, money.
+_NOT_COUNTS = re.compile(
+    r"\b(?:1[89]|20)\d\d\b|\b\d{1,2}:\d\d\b|\b\d+(?:st|nd|rd|th)\b|\d+(?:\.\d+)?\s*(?:%|per ?cent)"
+    r"|[$€£]\s*\d[\d,.]*(?:\s*(?:million|billion|bn|m)\b)?|\b(?:jan|feb|mar|apr|may|jun|jul|aug|"
+    r"sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b",
+    re.I,
+)
+
+
+def _is_candidate(text: str) -> bool:
+    """Worth a full parse: a count near the tally vocabulary, or a status word."""
+    counts = _NUMBERISH.search(_NOT_COUNTS.sub(" ", text))
+    return bool(counts and _EVENTISH.search(text) or _STATUSISH.search(text))
+
+
+def _candidate_sentences(paras: list[str]) -> list[tuple[int, str]]:
+    """(position, text) of the sentences worth a full parse, in text order.
+
+    A sentence opening with a pronoun keeps the sentence before it, which names the
+    speaker ("Gov. Green toured Lahaina. He estimated that ...").
+    """
+    caps = _body_capitals(paras)
+    units: list[tuple[int, str]] = []
+    for i, para in enumerate(paras):
+        if not _is_candidate(para):
+            continue
+        text = _recase_headline(para, caps) if i == 0 or len(para.split()) < 16 else para
+        sentences = [s.text for s in _sentence_splitter()(text).sents]
+        chosen: set[int] = set()
+        for j, sentence in enumerate(sentences):
+            if _is_candidate(sentence):
+                chosen.add(j)
+                first = sentence.split(maxsplit=1)[0].lower() if sentence.strip() else ""
+                if j > 0 and first in _PRONOUNS | {"his", "her", "their"}:
+                    chosen.add(j - 1)
+        units.extend((i * 100 + j, sentences[j]) for j in sorted(chosen))
+    return units
+
+
 def extract_claims(article: Article, nlp: Language | None = None) -> list[Claim]:
     """All figure and status claims of an article, in text order."""
     nlp = nlp or load_nlp()
-    paras = paragraphs(article)
-    caps = _body_capitals(paras)
     ctx = _Context(article)
-    wanted = [
-        (i, _recase_headline(p, caps) if i == 0 or len(p.split()) < 16 else p)
-        for i, p in enumerate(paras)
-        if _NUMBERISH.search(p) or _STATUSISH.search(p)
-    ]
-    for (index, _), doc in zip(wanted, nlp.pipe([p for _, p in wanted]), strict=True):
-        for s_index, sent in enumerate(doc.sents):
-            position = index * 100 + s_index
+    units = _candidate_sentences(paragraphs(article))
+    for (position, _), doc in zip(units, nlp.pipe([t for _, t in units]), strict=True):
+        for sent in doc.sents:
             _note_source(sent, ctx)
             ctx.claims.extend(_figure_claims(sent, position, ctx))
             ctx.claims.extend(_status_claims(sent, position, ctx))
@@ -845,6 +918,7 @@ def _parse_date(text: str, published: datetime) -> date | None:
         return published.date() - timedelta(days=back)
     parsed = dateparser.parse(
         text.strip(),
+        languages=["en"],  # articles are English; guessing the language costs most of the time
         settings={
             "RELATIVE_BASE": published.replace(tzinfo=None),
             "PREFER_DATES_FROM": "past",

@@ -85,7 +85,9 @@ def infer_published(text: str, fallback: datetime | None = None) -> datetime | N
     """The first date stated near the top of the text (a dateline or 'Posted ...')."""
     head = "\n".join(text.split("\n")[:12])
     for m in _DATE_LINE.finditer(head):
-        parsed = dateparser.parse(m.group(0), settings={"RETURN_AS_TIMEZONE_AWARE": True})
+        parsed = dateparser.parse(
+            m.group(0), languages=["en"], settings={"RETURN_AS_TIMEZONE_AWARE": True}
+        )
         if parsed:
             return parsed.astimezone(UTC)
     return fallback
