@@ -53,7 +53,7 @@ class PollSettings:
     tick_jitter_seconds: float = 2.0
     lease_seconds: float = 600.0  # longer than any poll: fetch timeout + ingesting a feed
     batch: int = 20  # sources leased per tick
-    max_in_flight: int = 20
+    max_in_flight: int = 50
     per_host_concurrency: int = 2
     jitter_fraction: float = 0.1  # spread of next_due, so sources added together drift apart
     backoff_base_seconds: float = 60.0
@@ -133,6 +133,7 @@ class Poller:
         self._tasks: set[asyncio.Task[PollOutcome]] = set()
         self._ticks: set[asyncio.Task] = set()
         self._closing = False
+        self._refilling = False
 
     # -- entry points ---------------------------------------------------------
     async def tick(self) -> None:
@@ -162,12 +163,36 @@ class Poller:
         for source in sources:
             task = asyncio.create_task(self.poll(source), name=f"poll-{source.id}")
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._poll_done)
+        if len(sources) == room:  # more may be due: keep the pipeline full, not one batch a tick
+            self._refill()
+
+    def _poll_done(self, task: asyncio.Task[PollOutcome]) -> None:
+        self._tasks.discard(task)
+        self._refill()
+
+    def _refill(self) -> None:
+        """Lease more due sources as polls finish, so a large watch list is not capped by
+        the tick interval (1,000 feeds every 10 minutes need 100 polls a minute)."""
+        if self._closing or self._refilling:
+            return
+        self._refilling = True
+
+        async def refill() -> None:
+            try:
+                await self.tick()
+            finally:
+                self._refilling = False
+
+        asyncio.get_running_loop().create_task(refill())
 
     async def poll_due(self) -> list[PollOutcome]:
-        """Lease what is due and poll it to the end: one pass, for tests and one-shot runs."""
-        sources = await self._lease(self.settings.batch)
-        return list(await asyncio.gather(*(self.poll(s) for s in sources)))
+        """Lease what is due and poll it to the end, batch after batch until nothing is due:
+        one pass, for tests and one-shot runs."""
+        outcomes: list[PollOutcome] = []
+        while sources := await self._lease(self.settings.batch):
+            outcomes += await asyncio.gather(*(self.poll(s) for s in sources))
+        return outcomes
 
     async def close(self) -> None:
         """Stop taking work and abandon polls in flight; their leases are given back.

@@ -55,11 +55,21 @@ def clock() -> Clock:
     return Clock()
 
 
-def poller_for(store: Store, clock: Clock, *, owner: str = "worker-a", timeout: float = 2.0,
-               max_body: int = 1_000_000, **settings) -> Poller:
+def poller_for(
+    store: Store,
+    clock: Clock,
+    *,
+    owner: str = "worker-a",
+    timeout: float = 2.0,
+    max_body: int = 1_000_000,
+    **settings,
+) -> Poller:
     fetch = FetchSettings(
-        user_agent="claimwatch-test", timeout_seconds=timeout, max_body_bytes=max_body,
-        max_redirects=3, allow=AllowList.parse(["127.0.0.1"]),
+        user_agent="claimwatch-test",
+        timeout_seconds=timeout,
+        max_body_bytes=max_body,
+        max_redirects=3,
+        allow=AllowList.parse(["127.0.0.1"]),
     )
     poll = PollSettings(jitter_fraction=0.0, backoff_base_seconds=60, unhealthy_after=3)
     poll = PollSettings(**{**poll.__dict__, **settings})
@@ -82,15 +92,22 @@ def as_scored(alert: Alert, file_of: dict[str, str]) -> dict:
     def side(c: Claim) -> dict:
         q = c.quantity
         return {
-            "text": c.sentence, "status": c.status, "source": c.source,
-            "value": q.value if q else None, "low": q.low if q else None,
-            "high": q.high if q else None, "article": file_of.get(c.article_key, c.article_key),
+            "text": c.sentence,
+            "status": c.status,
+            "source": c.source,
+            "value": q.value if q else None,
+            "low": q.low if q else None,
+            "high": q.high if q else None,
+            "article": file_of.get(c.article_key, c.article_key),
             "published": c.published.date().isoformat(),
         }
 
     return {
-        "trigger": file_of.get(alert.trigger, alert.trigger), "kind": alert.kind.value,
-        "metric": alert.metric.label, "old": side(alert.old), "new": side(alert.new),
+        "trigger": file_of.get(alert.trigger, alert.trigger),
+        "kind": alert.kind.value,
+        "metric": alert.metric.label,
+        "old": side(alert.old),
+        "new": side(alert.new),
     }
 
 
@@ -101,8 +118,13 @@ def keys_of(server: LocalServer, items: list[StoryItem]) -> dict[str, str]:
 def serve_seed_feed(server: LocalServer, items: list[StoryItem], **kw) -> str:
     return server.route(
         "/feed.xml",
-        Reply(rss(items, server.base_url), content_type=RSS, etag=ETAG,
-              last_modified=LAST_MODIFIED, **kw),
+        Reply(
+            rss(items, server.base_url),
+            content_type=RSS,
+            etag=ETAG,
+            last_modified=LAST_MODIFIED,
+            **kw,
+        ),
     )
 
 
@@ -163,7 +185,8 @@ async def test_a_feed_without_validators_is_deduplicated_by_the_pipeline(
     assert [file_of[k] for k in first.new_articles] == [i.file for i in items[:3]]
     assert [r.outcome for r in second.results] == ["duplicate"] * 3 + ["new"] * 2
     assert {file_of[a.trigger] for r in second.results for a in r.alerts} <= {
-        items[3].file, items[4].file
+        items[3].file,
+        items[4].file,
     }
     with store.session() as tx:
         [listed] = tx.list_sources("local")
@@ -202,9 +225,11 @@ async def test_a_watched_page_is_rechecked_when_its_text_changes(
 ) -> None:
     item = story_items()[0]
     updated = StoryItem(
-        item.file, item.title,
+        item.file,
+        item.title,
         item.text + "\n\nUpdate: officials later said the soldier was moved to a hospital in Kyiv.",
-        item.published, item.outlet,
+        item.published,
+        item.outlet,
     )
     local_server.route(
         "/live.html", Reply(article_page(item).encode()), Reply(article_page(updated).encode())
@@ -236,21 +261,38 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\
         (Reply(b"<rss/>", content_type=RSS, delay=3), r"^timeout: no .*response within 0.3 s$"),
         (Reply(b"gone", status=404, content_type="text/plain"), r"^HTTP 404 Not Found$"),
         (
-            Reply(b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item>'
-                  b"<title>Cut <description>x</item", content_type=RSS),
+            Reply(
+                b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item>'
+                b"<title>Cut <description>x</item",
+                content_type=RSS,
+            ),
             r"^malformed feed: .* at line 1, column \d+$",
         ),
         (Reply(status=302, headers={"Location": "/bad"}), r"^redirect loop: .*/bad -> .*/bad$"),
-        (Reply(b"<rss>" + b"x" * 20_000, content_type=RSS, chunked=True),
-         r"^body too large: over the limit of 10000 bytes$"),
-        (Reply(PNG, content_type="image/png"),
-         r"^not a feed or web page: the server sent image/png$"),
-        (Reply(PNG, content_type="application/rss+xml"),
-         r"^not a feed or web page: binary content \(application/rss\+xml\)$"),
+        (
+            Reply(b"<rss>" + b"x" * 20_000, content_type=RSS, chunked=True),
+            r"^body too large: over the limit of 10000 bytes$",
+        ),
+        (
+            Reply(PNG, content_type="image/png"),
+            r"^not a feed or web page: the server sent image/png$",
+        ),
+        (
+            Reply(PNG, content_type="application/rss+xml"),
+            r"^not a feed or web page: binary content \(application/rss\+xml\)$",
+        ),
         (Reply(b"", content_type=RSS), r"^empty response: the server sent no content$"),
     ],
-    ids=["timeout", "404", "malformed-xml", "redirect-loop", "over-size-cap", "binary-image",
-         "binary-as-feed", "empty-body"],
+    ids=[
+        "timeout",
+        "404",
+        "malformed-xml",
+        "redirect-loop",
+        "over-size-cap",
+        "binary-image",
+        "binary-as-feed",
+        "empty-body",
+    ],
 )
 async def test_a_failing_source_records_why_and_others_keep_working(
     sqlite_url: str, local_server: LocalServer, clock: Clock, reply: Reply, error: str
@@ -297,8 +339,10 @@ async def test_an_empty_feed_is_healthy_and_brings_nothing(
 async def test_a_latin1_page_is_read_correctly(
     sqlite_url: str, local_server: LocalServer, clock: Clock
 ) -> None:
-    text = ("Les pompiers de Genève ont évacué 1 200 habitants du quartier des Pâquis "
-            "après l'incendie de lundi. ") * 3
+    text = (
+        "Les pompiers de Genève ont évacué 1 200 habitants du quartier des Pâquis "
+        "après l'incendie de lundi. "
+    ) * 3
     html = f"<html><head><title>Incendie à Genève</title></head><body><article><p>{text}</p>"
     url = local_server.route(
         "/fr.html", Reply(html.encode("latin-1"), content_type="text/html; charset=ISO-8859-1")
@@ -320,7 +364,11 @@ async def test_backoff_doubles_marks_unhealthy_keeps_polling_and_recovers(
 ) -> None:
     failing = Reply(b"oops", status=500, content_type="text/plain")
     url = local_server.route(
-        "/flaky.xml", failing, failing, failing, failing,
+        "/flaky.xml",
+        failing,
+        failing,
+        failing,
+        failing,
         Reply(rss([], local_server.base_url), content_type=RSS),
     )
     local_server.route("/good.xml", Reply(rss([], local_server.base_url), content_type=RSS))
@@ -346,7 +394,10 @@ async def test_backoff_doubles_marks_unhealthy_keeps_polling_and_recovers(
     [recovered] = [o for o in await poller.poll_due() if o.source_id == flaky.id]
     state = source(store, flaky.id)
     assert (recovered.status, state.healthy, state.failures, state.last_error) == (
-        "ok", True, 0, None
+        "ok",
+        True,
+        0,
+        None,
     )
     await poller.fetcher.aclose()
     store.close()
@@ -445,7 +496,8 @@ async def test_a_crash_mid_poll_loses_nothing_and_alerts_nothing_twice(
     assert "If-None-Match" not in local_server.seen("/feed.xml")[-1].headers  # refetched whole
     assert [r.outcome for r in outcome.results] == ["duplicate"] * 3 + ["new"] * 2
     assert {file_of[a.trigger] for r in outcome.results for a in r.alerts} <= {
-        items[3].file, items[4].file
+        items[3].file,
+        items[4].file,
     }
     with store.session() as tx:
         alerts = tx.alerts("local")
@@ -466,7 +518,8 @@ async def test_the_scheduler_ticks_and_close_stops_cleanly(
         src = tx.add_source("local", url, "feed", every_seconds=600, now=datetime.now(UTC))
     seen = asyncio.Event()
     poller = Poller(
-        store, Pipeline(store),
+        store,
+        Pipeline(store),
         Fetcher(FetchSettings(allow=AllowList.parse(["127.0.0.1"]), timeout_seconds=2)),
         PollSettings(tick_seconds=0.05, tick_jitter_seconds=0),
         on_outcome=lambda o: seen.set(),
@@ -482,4 +535,39 @@ async def test_the_scheduler_ticks_and_close_stops_cleanly(
     state = source(store, src.id)
     assert (state.last_error, state.lease_owner) == (None, None)
     assert state.last_ok is not None
+    store.close()
+
+
+async def test_one_tick_polls_a_watch_list_larger_than_a_batch(
+    sqlite_url: str, local_server: LocalServer, clock: Clock
+) -> None:
+    url = local_server.route("/e.xml", Reply(rss([], local_server.base_url), content_type=RSS))
+    store = Store(sqlite_url)
+    ids = [watch(store, f"{url}?feed={n}", clock).id for n in range(25)]
+    done: list[int] = []
+    poller = poller_for(store, clock, batch=4, max_in_flight=3)
+    poller.on_outcome = lambda o: done.append(o.source_id)
+    await poller.tick()  # one tick: further leases follow as polls finish
+    for _ in range(200):
+        if len(done) == len(ids):
+            break
+        await asyncio.sleep(0.02)
+    await poller.close()
+    assert sorted(done) == sorted(ids)
+    assert all(source(store, i).last_ok == clock() for i in ids)
+    await poller.fetcher.aclose()
+    store.close()
+
+
+async def test_poll_due_goes_on_until_nothing_is_due(
+    sqlite_url: str, local_server: LocalServer, clock: Clock
+) -> None:
+    url = local_server.route("/e.xml", Reply(rss([], local_server.base_url), content_type=RSS))
+    store = Store(sqlite_url)
+    for n in range(7):
+        watch(store, f"{url}?feed={n}", clock)
+    poller = poller_for(store, clock, batch=3)
+    assert len(await poller.poll_due()) == 7
+    assert await poller.poll_due() == []
+    await poller.fetcher.aclose()
     store.close()
