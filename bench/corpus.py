@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.model import Article
 from bot.replay import load_story
-from bot.stories import _STOP
+from bot.stories import STOP_WORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +54,7 @@ def load_base() -> list[BaseStory]:
         found: set[str] = set()
         for a in articles:
             found.update(_MID_CAP.findall(a.text))
-        names = sorted(n for n in found if n.lower() not in _STOP)
+        names = sorted(n for n in found if n.lower() not in STOP_WORDS)
         stories.append(BaseStory(folder.name, articles, names))
     return stories
 

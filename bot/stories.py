@@ -19,7 +19,7 @@ WINDOW = timedelta(days=45)
 JOIN_THRESHOLD = 0.18
 MAX_TERMS = 150
 
-_STOP = set(
+STOP_WORDS = set(
     [
         "a",
         "an",
@@ -159,14 +159,14 @@ def signature(article: Article) -> dict[str, float]:
     counts: Counter[str] = Counter()
     for word in _WORD.findall(article.title):
         w = _norm(word)
-        if w not in _STOP and len(w) > 2:
+        if w not in STOP_WORDS and len(w) > 2:
             counts[w] += 2
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", article.text):
         words = _WORD.findall(sentence)
         for word in words[1:]:
             if word[0].isupper() and not word.isupper() or (word.isupper() and len(word) > 2):
                 w = _norm(word)
-                if w not in _STOP and len(w) > 2:
+                if w not in STOP_WORDS and len(w) > 2:
                     counts[w] += 1
     return {w: 1 + math.log(c) for w, c in counts.most_common(MAX_TERMS)}
 
