@@ -7,7 +7,8 @@ noun it sits in: "the death toll rose to 89"), who said so, and whether the
 figure is the story's own (not a historical comparison, a projection, a part
 of a larger group, a unit conversion or a rate per day).
 
-Only paragraphs with a number or a status word are parsed, which keeps
+Only sentences with a count near the tally vocabulary, or a status word, get
+the full parse (spaCy's rule-based sentencizer finds them), which keeps
 extraction fast on long articles.
 """
 
@@ -52,29 +53,17 @@ def _stem_pattern(words: set[str]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, stems))) + ")", re.I)
 
 
+_IRREGULAR_FORMS = {
+    "sent", "slain", "died", "dying", "fled", "caught", "held", "taken", "freed", "lost",
+    "burnt", "bodies", "accounted",
+}  # fmt: skip
 # A figure can only be a claim near a word of the tally lexicon (or a measure noun,
 # or troops); irregular forms the stems miss are listed.
 _EVENTISH = _stem_pattern(
     set(EVENT_WORDS)
     | MEASURE_NOUNS
     | {w for w, cls in ENTITY_WORDS.items() if cls == "soldiers"}
-    | set(
-        [
-            "sent",
-            "slain",
-            "died",
-            "dying",
-            "fled",
-            "caught",
-            "held",
-            "taken",
-            "freed",
-            "lost",
-            "burnt",
-            "bodies",
-            "accounted",
-        ]
-    )
+    | _IRREGULAR_FORMS
 )
 _STATUSISH = re.compile(
     r"\b(?:captur|seiz|prisoner|captiv|custody|apprehen|die[ds]?\b|died|dead|death|kill|"
