@@ -91,7 +91,7 @@ class Pipeline:
 
     def check(self, article: Article, tenant: str = "local") -> IngestResult:
         """Extraction and comparison without storing anything (`/claims check URL`)."""
-        claims = extract_claims(article, self.nlp)
+        claims = settle_standing(extract_claims(article, self.nlp))
         terms = signature(article)
         with self.store.session() as tx:
             story = self._story_for(tx, tenant, article, terms)
