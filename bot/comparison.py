@@ -11,8 +11,12 @@ The rules, in order:
   `figure_update` when it reports the tally moving on (later and higher, or with
   words of change: "rose", "revised", "now").
 - A status moving to a later stage (captured -> dead; missing -> found) makes a
-  `status_update`; a report of an earlier stage is old news or another entity.
-- One fact, one alert: at most one alert per metric or entity per article.
+  `status_update`; a report of an earlier stage is old news or another entity. A
+  group counted at one stage and then at the next ("six workers missing" -> "six
+  presumed dead" -> "bodies of two recovered") is a `status_update` too.
+- Figures that hold for a day weeks before the article (background) never alert.
+- One fact, one alert: at most one alert per metric or entity per article, and one
+  status alert per sentence.
 """
 
 from __future__ import annotations
