@@ -55,7 +55,7 @@ def _stem_pattern(words: set[str]) -> re.Pattern[str]:
 
 _IRREGULAR_FORMS = {
     "sent", "slain", "died", "dying", "fled", "caught", "held", "taken", "freed", "lost",
-    "burnt", "bodies", "accounted",
+    "burnt", "bodies", "accounted", "search",
 }  # fmt: skip
 # A figure can only be a claim near a word of the tally lexicon (or a measure noun,
 # or troops); irregular forms the stems miss are listed.
@@ -83,7 +83,9 @@ _WINDOW = re.compile(
 _WINDOW_NAME = re.compile(r"(day|week|month|hour|weekend)", re.I)
 _HISTORY_WORDS = {"previously", "earlier", "initially", "originally", "formerly"}
 _MODALS = {"would", "could", "might", "may", "will", "should", "'ll", "wo", "ca"}
-_PROJECTION_VERBS = {"expect", "predict", "project", "forecast", "fear", "hope", "anticipate"}
+_PROJECTION_VERBS = {
+    "expect", "predict", "project", "forecast", "hope", "anticipate", "plan", "schedule",
+}  # fmt: skip
 _OTHER_MARKERS = {"separate", "other", "another", "different", "second", "neighbouring", "nearby"}
 _DATE_WORDS = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|"
@@ -385,6 +387,8 @@ def _predicate_tokens(verb: Token) -> list[Token]:
     while verb.dep_ == "conj" and verb.head.i != verb.i and not _has_subject(verb):
         verb = verb.head  # "killed or wounded ... at 1,000": start from "killed"
     for v in _conj_family(verb):
+        if any(c.dep_ == "aux" and c.lower_ in _MODALS for c in v.children):
+            continue  # "prisoners who could be released": a possibility, not the event
         out.append(v)
         for c in v.children:
             if c.dep_ in {"acomp", "oprd", "attr", "xcomp", "dobj", "prt", "advmod", "neg"}:
@@ -426,6 +430,8 @@ def _classify(tokens: list[Token]) -> str | None:
             classes.add(cls)
     if "account" in lemmas and negated:
         classes.add("missing")
+    if "loss" in lemmas and "life" in lemmas:
+        classes.add("dead")  # "loss of life"
     if "dead" in classes and lemmas & {"presume", "fear"}:
         classes.discard("dead")  # "presumed dead", "believed to have died": no body yet
         classes.discard("missing")
@@ -575,13 +581,19 @@ def _read_parse(m: _Mention) -> _Reading | None:
         holder.dep_ == "pobj"
         and holder.head.lower_ == "of"
         and (
+            # "names of 388 people", "a total of 150 prisoners", "bodies of two workers"
             holder.head.head.pos_ in {"NOUN", "PRON"}
-            and holder.head.head.lemma_.lower() in MEASURE_NOUNS | {"name", "body", "remains"}
+            and not any(c.dep_ == "nummod" for c in holder.head.head.children)
             or holder.head.head.lower_ in _QUALIFIER_HEADS  # "searching for upwards of seven"
         )
     ):
         holder = holder.head.head
     family = _noun_family(holder)
+    searched_for = (
+        holder.dep_ == "pobj"
+        and holder.head.lower_ == "for"
+        and holder.head.head.lemma_ == "search"
+    )  # "crews were searching for upwards of seven individuals": people missing
     levels: list[list[Token]] = []
     if verb is not None:
         levels.append(_predicate_tokens(verb))
@@ -597,8 +609,8 @@ def _read_parse(m: _Mention) -> _Reading | None:
     inside = {t.i for t in holder.subtree}
     levels = [[t for t in toks if t.i not in inside] for toks in levels]
     levels.append(family)
-    event = None
-    for toks in levels:
+    event = "missing" if searched_for else None
+    for toks in levels if event is None else []:
         head = toks[0] if toks else None
         if head is not None and head.pos_ == "VERB" and head.lemma_.lower() in _CONTRARY:
             return None  # "1,732 people ... had been found safe": the contrary of missing
@@ -637,7 +649,9 @@ def _is_increment(m: _Mention) -> bool:
     """ "17 more hostages", "1,200 new cases": a change, not the tally itself."""
     doc = m.anchor.doc
     nxt = doc[m.end] if m.end < len(doc) else None
-    return nxt is not None and nxt.lower_ in {"more", "additional", "further", "new", "other"}
+    return nxt is not None and nxt.lower_ in {
+        "more", "additional", "further", "new", "other", "extra"
+    }  # fmt: skip
 
 
 def _is_breakdown(noun: Token) -> bool:
@@ -647,8 +661,15 @@ def _is_breakdown(noun: Token) -> bool:
         bracketed = t.left_edge.i > 0 and t.doc[t.left_edge.i - 1].text == "("
         return not bracketed and any(c.dep_ == "nummod" for c in t.children)
 
-    siblings = [c for c in noun.children if c.dep_ in {"conj", "appos"}]
-    if noun.dep_ in {"conj", "appos"}:
+    # The total may carry its parts as an apposition ("24 hostages: 13 Israelis, ..."):
+    # the total is not a part; the parts are coordinated with each other or hang on it.
+    def introduced(t: Token) -> bool:  # "24 hostages: 13 Israelis, ..." (a colon or dash)
+        return t.left_edge.i > 0 and t.doc[t.left_edge.i - 1].text in {":", "-", "–", "—"}
+
+    siblings = [
+        c for c in noun.children if c.dep_ == "conj" or c.dep_ == "appos" and not introduced(c)
+    ]
+    if noun.dep_ == "conj" or noun.dep_ == "appos" and not introduced(noun):
         siblings.append(noun.head)
     return sum(counted(t) for t in siblings) >= 1 and counted(noun)
 
@@ -931,15 +952,35 @@ def _is_breakdown_sentence(sent: Span) -> bool:
     return len(words) >= 2 and words[0] == "of" and words[1] in {"those", "them", "these", "the"}
 
 
+_ZERO_NOUNS = {"death", "fatality", "casualty", "injury", "victim"}
+
+
+def _none_yet(sent: Span) -> list[tuple[_Mention, _Reading | None]]:
+    """ "No deaths have been reported": a toll of zero, so the first count is news."""
+    out: list[tuple[_Mention, _Reading | None]] = []
+    for t in sent:
+        if t.lower_ != "no" or t.dep_ != "det":
+            continue
+        noun = t.head
+        if noun.lemma_.lower() == "report":  # "no reports of deaths"
+            noun = next((p for c in noun.children if c.lower_ == "of" for p in c.children), noun)
+        if noun.lemma_.lower() not in _ZERO_NOUNS:
+            continue
+        event = _classify([noun])
+        if event is None:
+            continue
+        m = _Mention(t.i, t.i + 1, t, Quantity(value=0.0))
+        out.append((m, _Reading(event, "people", None, _clause_verb(t))))
+    return out
+
+
 def _figure_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
     art = ctx.article
     if _is_historical_comparison(sent, art.published) or _is_breakdown_sentence(sent):
         return []
     out: list[Claim] = []
-    for m in _mentions(sent):
-        if _skip_number(m, sent, art.published):
-            continue
-        reading = _read(m)
+    readings = [(m, _read(m)) for m in _mentions(sent) if not _skip_number(m, sent, art.published)]
+    for m, reading in readings + _none_yet(sent):
         if reading is None or _is_projection(reading.verb or _clause_verb(m.anchor)):
             continue
         noun_tokens = [m.anchor.head] if m.anchor.dep_ == "nummod" else []

@@ -21,7 +21,7 @@ def _add(cls: str, words: str) -> None:
 _add("dead", "die dead death kill fatality fatal perish toll decease deceased slay body remains")
 _add("injured", "injure injury wound wounded hurt maim")
 _add("killed or wounded", "casualty")
-_add("missing", "missing unaccounted disappear disappearance search")
+_add("missing", "missing unaccounted disappear disappearance")
 _add("trapped", "trap")
 _add("captured", "capture captive prisoner pow seize seizure imprison hostage abduct kidnap")
 _add("arrested", "arrest detain detention detainee")

@@ -254,25 +254,40 @@ def qualifier_of_prefix(text: str) -> tuple[str, str] | None:
     return best
 
 
+def rounding_step(x: float) -> float:
+    """The precision a figure is stated to: 14,100 -> 100, 10,000 -> 10,000, 36 -> 1."""
+    if x <= 0 or not float(x).is_integer():
+        return 1.0
+    n, step = int(x), 1
+    while n % 10 == 0 and n >= 10:
+        n, step = n // 10, step * 10
+    return float(step)
+
+
 def admitted_interval(q: Quantity) -> tuple[float, float]:
     """The true values a wording admits.
 
     "more than X" in reporting means a little more than X, not anything above it:
-    a later "more than 2,200" does update an earlier "upwards of 1,700".
+    about one and a half steps of the precision X is given to, and at most a
+    quarter more. So "more than 14,100" does not cover 14,800, a later "more than
+    2,200" updates an earlier "upwards of 1,700", yet "more than 10,000" still
+    agrees with "about 12,000".
     """
     kind = qualifier_kind(q.qualifier)
     if kind in {"range", "vague"} and q.low is not None and q.high is not None:
         return (q.low, q.high)
     if kind == "low" and q.low is not None:
-        return (q.low, max(q.low * 1.25, q.low + 2))
+        slack = min(1.5 * rounding_step(q.low), 0.25 * q.low)
+        return (q.low, q.low + max(slack, 1.0))
     if kind == "high" and q.high is not None:
-        return (min(q.high * 0.85, q.high - 2), q.high)
+        slack = min(1.5 * rounding_step(q.high), 0.15 * q.high)
+        return (q.high - max(slack, 1.0), q.high)
     if q.value is None:
         lo = q.low if q.low is not None else q.high
         hi = q.high if q.high is not None else q.low
         return (lo or 0.0, hi or 0.0)
     if kind == "about":
-        spread = max(q.value * 0.07, 1)
+        spread = max(min(rounding_step(q.value), 0.07 * q.value), 1.0)
         return (q.value - spread, q.value + spread)
     return (q.value, q.value)
 
