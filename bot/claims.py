@@ -39,7 +39,7 @@ from bot.model import Article, Claim, ClaimKind, ClaimStatus, Metric, Quantity
 from bot.numbers import is_number_word, parse_quantity, qualifier_of
 from bot.sources_named import source_key
 
-PERSON_EVENTS = ALERTING_EVENTS - {"destroyed", "burned", "deployed"}
+PERSON_EVENTS = ALERTING_EVENTS - {"destroyed", "burned", "deployed", "affected"}
 _NUMBERISH = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen)\b",
@@ -497,6 +497,8 @@ def _fits(event: str, entity: str | None) -> bool:
         return entity in {"buildings", "vehicles", "aircraft"}
     if event == "deployed":
         return entity == "soldiers"
+    if event == "affected":
+        return entity == "countries"
     return entity in PERSON_CLASSES
 
 
@@ -624,6 +626,12 @@ def _read_parse(m: _Mention) -> _Reading | None:
         and any(ENTITY_WORDS.get(t.lemma_.lower()) == "soldiers" for t in (noun, holder))
     ):
         event = "deployed"  # a count of troops with no other event is the size of a force
+    if (
+        event is None
+        and ENTITY_WORDS.get(noun.lemma_.lower()) == "countries"
+        and any(EVENT_WORDS.get(t.lemma_.lower()) == "infected" for t in m.anchor.sent)
+    ):
+        event = "affected"  # "cases in 23 countries": the reach of an outbreak
     if event is None:
         return None
     if event == "missing" and _accounted_for(m.anchor.sent):

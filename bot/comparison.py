@@ -65,10 +65,12 @@ def _latest(claims: Iterable[Claim]) -> Claim:
 
 
 def _representatives(claims: list[Claim]) -> list[Claim]:
-    """The article's own current figure per metric and source (restatements folded)."""
-    ordered = sorted(
-        claims, key=lambda c: (c.standing != ClaimStatus.CURRENT, -c.as_of.toordinal(), c.position)
-    )
+    """The article's own current figure per metric and source (restatements folded).
+
+    The first current mention speaks for the article: leads and headlines carry the
+    running total, later sentences its parts and its history.
+    """
+    ordered = sorted(claims, key=lambda c: (c.standing != ClaimStatus.CURRENT, c.position))
     reps: list[Claim] = []
     for c in ordered:
         if any(

@@ -56,6 +56,7 @@ ALERTING_EVENTS = {
     "destroyed",
     "burned",
     "deployed",
+    "affected",
 }
 
 # Entity classes: lemma -> class. "people" is the generic class of persons.
@@ -99,6 +100,7 @@ _ent("square kilometres", "square_kilometer square_kilometre kilometer kilometre
 _ent("animals", "animal livestock cattle")
 _ent("vehicles", "vehicle car truck")
 _ent("aircraft", "aircraft plane jet airplane helicopter drone")
+_ent("countries", "country nation territory")
 _ent("vessels", "vessel ship boat submersible submarine sub ferry yacht tanker barge craft")
 
 PERSON_CLASSES = {
@@ -332,6 +334,7 @@ QUERY_SYNONYMS: dict[str, set[str]] = {
     "released": {"released"},
     "hostages": {"captured", "released"},
     "cases": {"infected"},
+    "countries": {"affected"},
     "infections": {"infected"},
     "rescued": {"rescued"},
     "hospitalized": {"hospitalized"},
