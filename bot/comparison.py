@@ -21,13 +21,14 @@ The rules, in order:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bot.lexicon import PERSON_CLASSES, STATUS_STAGE
 from bot.model import AlertKind, Claim, ClaimKind, ClaimStatus, Metric
-from bot.numbers import compatible
+from bot.numbers import admitted_interval, compatible
 from bot.sources_named import same_source
 
 _CHANGE_WORDS = re.compile(
@@ -107,6 +108,14 @@ def _stale(claim: Claim, prior: list[Claim]) -> bool:
     return claim.published.date() < max(k.published for k in prior).date()
 
 
+def _distance(a: Claim, b: Claim) -> float:
+    """How far apart two figures are, in orders of magnitude."""
+    assert a.quantity is not None and b.quantity is not None
+    lo_a, hi_a = admitted_interval(a.quantity)
+    lo_b, hi_b = admitted_interval(b.quantity)
+    return abs(math.log10(max((lo_a + hi_a) / 2, 0.5)) - math.log10(max((lo_b + hi_b) / 2, 0.5)))
+
+
 def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
     assert c.quantity is not None
     # A figure already known (even an old one, restated) is not news.
@@ -123,7 +132,17 @@ def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
     own = [k for k in frontier if same_source(k.source_key, c.source_key)]
     if own:  # the source revises its own figure
         return Finding(AlertKind.FIGURE_UPDATE, _latest(own), c)
-    ref = max(frontier, key=lambda k: (k.as_of, k.published, -k.position))
+    # What a new figure revises is the current figure nearest to it, not a rival
+    # figure of another scale that the parse could not tell apart.
+    ref = min(
+        frontier,
+        key=lambda k: (
+            _distance(k, c),
+            -k.as_of.toordinal(),
+            -k.published.timestamp(),
+            k.position,
+        ),
+    )
     same_time = c.published.date() == ref.published.date()
     if same_time and not _CHANGE_WORDS.search(c.sentence):
         return Finding(AlertKind.CONTRADICTION, ref, c)

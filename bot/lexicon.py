@@ -36,6 +36,13 @@ _add("destroyed", "destroy damage raze flatten level gut demolish collapse flood
 _add("burned", "burn scorch char blacken consume")
 _add("deployed", "deploy deployment send dispatch station")
 
+# Machine-rewritten copies (aggregators running articles through a synonym spinner)
+# swap words for near-synonyms that mean nothing else next to a count of people:
+# "the variety of useless rose to 48", "folks lacking", "broken houses".
+_add("dead", "useless")
+_add("missing", "lacking")
+_add("destroyed", "broken")
+
 # Which event classes make figures that chat channels hear about.
 ALERTING_EVENTS = {
     "dead",
