@@ -1133,7 +1133,6 @@ def _entity_count(ent: Token) -> int | None:
 
 
 def _status_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
-    art = ctx.article
     out: list[Claim] = []
     for tok in sent:
         status = _status_word(tok)
@@ -1148,37 +1147,55 @@ def _status_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
         if _is_attempt(tok):
             continue
         ent = _status_entity(tok)
+        if ent is not None and ent.tag_ in {"WP", "WDT"}:  # "... coach who have been missing"
+            clause = tok if tok.dep_ == "relcl" else tok.head
+            ent = clause.head if clause.dep_ == "relcl" else None
         if ent is not None and ent.lower_ in {"they", "them"}:
             ent = _counted_antecedent(sent, ent)  # "the six workers ..., presumed (they) dead"
         if ent is None or ent.pos_ not in {"NOUN", "PROPN"}:
             continue
-        count = _entity_count(ent)
-        if count is None:
-            continue
-        family = _noun_family(ent)
-        entity = ENTITY_WORDS.get(ent.lemma_.lower(), ent.lemma_.lower())
-        if entity not in PERSON_CLASSES and not (
-            status in {"missing", "found", "lost", "destroyed"}
-            and ent.pos_ == "NOUN"
-            and ent.lemma_.lower() not in MEASURE_NOUNS
-            or ent.ent_type_ == "PERSON"
-        ):
-            continue  # things are lost and found; only people are captured, freed or die
-        group = _group(family)
-        found = _find_source(sent, tok, ctx)
-        source, key = found if found else (None, None)
-        out.append(
-            Claim(
-                kind=ClaimKind.STATUS,
-                metric=Metric("status", entity, group, f"count {count}"),
-                sentence=sent.text.strip(),
-                article_key=art.key,
-                published=art.published,
-                as_of=_as_of(sent, tok, art.published),
-                position=position,
-                status=status,
-                source=source,
-                source_key=key,
-            )
-        )
+        # "12 boys and their coach who have been missing": each of the coordinated
+        # entities has the status
+        entities = [ent, *(c for c in ent.children if c.dep_ == "conj")]
+        if ent.dep_ == "conj":
+            entities.append(ent.head)
+        for one in entities:
+            claim = _status_claim(sent, tok, one, status, position, ctx)
+            if claim is not None:
+                out.append(claim)
     return out
+
+
+def _status_claim(
+    sent: Span, tok: Token, ent: Token, status: str, position: int, ctx: _Context
+) -> Claim | None:
+    """The claim that `ent` has `status`, if `ent` is one known thing or counted group."""
+    art = ctx.article
+    if ent.pos_ not in {"NOUN", "PROPN"}:
+        return None
+    count = _entity_count(ent)
+    if count is None:
+        return None
+    family = _noun_family(ent)
+    entity = ENTITY_WORDS.get(ent.lemma_.lower(), ent.lemma_.lower())
+    if entity not in PERSON_CLASSES and not (
+        status in {"missing", "found", "lost", "destroyed"}
+        and ent.pos_ == "NOUN"
+        and ent.lemma_.lower() not in MEASURE_NOUNS
+        or ent.ent_type_ == "PERSON"
+    ):
+        return None  # things are lost and found; only people are captured, freed or die
+    found = _find_source(sent, tok, ctx)
+    source, key = found if found else (None, None)
+    return Claim(
+        kind=ClaimKind.STATUS,
+        metric=Metric("status", entity, _group(family), f"count {count}"),
+        sentence=sent.text.strip(),
+        article_key=art.key,
+        published=art.published,
+        as_of=_as_of(sent, tok, art.published),
+        position=position,
+        status=status,
+        source=source,
+        source_key=key,
+    )
