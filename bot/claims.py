@@ -436,8 +436,8 @@ def _classify(tokens: list[Token]) -> str | None:
         classes.discard("dead")  # "presumed dead", "believed to have died": no body yet
         classes.discard("missing")
         classes.add("presumed dead")
-    if "take" in lemmas and "prisoner" in lemmas:
-        classes.add("captured")
+    if "take" in lemmas and lemmas & {"prisoner", "hostage", "captive"}:
+        classes.add("captured")  # "taken hostage", "took prisoner"
     if not classes:
         return None
     if "killed or wounded" in classes or {"dead", "injured"} <= classes:
@@ -745,6 +745,23 @@ def _clause_text(sent: Span, verb: Token | None) -> str:
     return " ".join(t.text for t in verb.subtree if t.i not in skipped)
 
 
+# Events that happen in batches, each on its day; their totals run over days.
+_BATCH_EVENTS = {"released", "rescued", "evacuated", "arrested"}
+
+
+def _day_of(sent: Span, verb: Token) -> str | None:
+    """A day named right on the event's verb ("freed 17 on Sunday"), not on "said"."""
+    for ent in sent.ents:
+        if ent.label_ != "DATE" or not _DATE_WORDS.search(ent.text):
+            continue
+        head = ent.root.head
+        if head.dep_ == "prep" and head.lower_ == "on":
+            head = head.head
+        if head.i == verb.i:
+            return ent.text.lower()
+    return None
+
+
 def _scope(sent: Span, reading: _Reading, noun_tokens: list[Token]) -> str | None:
     window = _WINDOW.search(_clause_text(sent, reading.verb))
     if window:
@@ -753,6 +770,10 @@ def _scope(sent: Span, reading: _Reading, noun_tokens: list[Token]) -> str | Non
     place = _place_part(sent, reading.verb)
     if place:
         return place
+    if reading.event in _BATCH_EVENTS and reading.verb is not None:
+        day = _day_of(sent, reading.verb)
+        if day:
+            return f"on {day}"  # "On Sunday, Hamas freed 17": that day's batch, not the total
     subjects: list[Token] = []
     if reading.verb is not None:
         subjects = [c for c in reading.verb.children if c.dep_ in {"nsubj", "nsubjpass"}]

@@ -39,6 +39,14 @@ _CHANGE_WORDS = re.compile(
 )
 
 
+# Words that mark a running total rather than one batch ("a total of 150 freed").
+_CUMULATIVE = re.compile(
+    r"\b(?:total|so far|in all|altogether|to date|overall|cumulative|bringing|since the|"
+    r"until now|now)\b",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class Finding:
     """A change worth an alert: the known claim and the new one."""
@@ -204,9 +212,14 @@ def compare_figures(new: list[Claim], known: list[Claim]) -> list[Finding]:
         and c.quantity is not None
         and c.standing != ClaimStatus.BACKGROUND
     ]
-    for c in _representatives(figures):
+    reps = _representatives(figures)
+    for c in reps:
         if any(same_metric(m, c.metric) for m in done):
             continue
+        if not _CUMULATIVE.search(c.sentence) and any(
+            same_metric(r.metric, c.metric) and _CUMULATIVE.search(r.sentence) for r in reps
+        ):
+            continue  # the article gives a running total too: that is the tally, not a batch
         moved = _transition(c, known)
         if moved:
             findings.append(moved)
