@@ -51,7 +51,10 @@ async def test_errors_are_one_helpful_line(console) -> None:
 async def test_only_admins_at_the_terminal_may_add_sources(store) -> None:
     guest = ConsoleAdapter(Commands(store), tenant=TEAM, is_admin=False)
     out = await guest.exec_command("/watch add https://example.org/feed.xml")
-    assert out == "error: Only admins can add watched sources. Ask an admin of this workspace or server."
+    assert (
+        out
+        == "error: Only admins can add watched sources. Ask an admin of this workspace or server."
+    )
     with store.session() as tx:
         assert tx.list_sources(TEAM) == []
 

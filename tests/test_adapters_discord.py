@@ -280,7 +280,10 @@ async def test_manage_server_makes_an_admin_and_alerts_here_is_stored(
 ) -> None:
     channel = 4400000000000000009
     callback, refused = await slash(
-        fake, "alerts", _sub("here", filter="captured"), channel_id=channel,
+        fake,
+        "alerts",
+        _sub("here", filter="captured"),
+        channel_id=channel,
         permissions=SEND_MESSAGES,
     )
     assert callback["data"]["flags"] == EPHEMERAL  # a refusal is for the caller only
@@ -289,7 +292,10 @@ async def test_manage_server_makes_an_admin_and_alerts_here_is_stored(
         assert tx.get_channel(str(GUILD), "discord", str(channel)) is None
 
     _, done = await slash(
-        fake, "alerts", _sub("here", filter="captured"), channel_id=channel,
+        fake,
+        "alerts",
+        _sub("here", filter="captured"),
+        channel_id=channel,
         permissions=SEND_MESSAGES | MANAGE_GUILD,
     )
     # the channel sees where its alerts now come from: a public follow-up replaces
@@ -309,14 +315,35 @@ def _story_alert(store: Store, tenant: str, channel: str) -> Alert:
     """A stored figure update about an invented story, queued for `channel`."""
     metric = Metric(predicate="missing", entity="workers")
     t0, t1 = datetime(2025, 3, 1, 9, tzinfo=UTC), datetime(2025, 3, 2, 9, tzinfo=UTC)
-    a1 = Article("https://news.example/bridge-1", "Bridge collapse", "…", t0, "Example News",
-                 "https://news.example/bridge-1")
-    a2 = Article("https://wire.example/bridge-2", "Bridge update", "…", t1, "Example Wire",
-                 "https://wire.example/bridge-2")
+    a1 = Article(
+        "https://news.example/bridge-1",
+        "Bridge collapse",
+        "…",
+        t0,
+        "Example News",
+        "https://news.example/bridge-1",
+    )
+    a2 = Article(
+        "https://wire.example/bridge-2",
+        "Bridge update",
+        "…",
+        t1,
+        "Example Wire",
+        "https://wire.example/bridge-2",
+    )
 
     def claim(article: Article, n: int, source: str, sentence: str) -> Claim:
-        return Claim(ClaimKind.FIGURE, metric, sentence, article.key, article.published,
-                     article.published.date(), 0, quantity=Quantity(float(n)), source=source)
+        return Claim(
+            ClaimKind.FIGURE,
+            metric,
+            sentence,
+            article.key,
+            article.published,
+            article.published.date(),
+            0,
+            quantity=Quantity(float(n)),
+            source=source,
+        )
 
     with store.session() as tx:
         story = tx.create_story(tenant, "Harbour bridge collapse", {}, t0)
@@ -441,8 +468,7 @@ def test_each_alert_kind_has_its_own_colour() -> None:
     t = datetime(2025, 1, 1, tzinfo=UTC)
     c = Claim(ClaimKind.FIGURE, metric, "s", "k", t, date(2025, 1, 1), 0, Quantity(1.0), id=1)
     colours = {
-        kind: alert_embed(alert_view(Alert(kind, 1, "k", c, c))).colour.value
-        for kind in AlertKind
+        kind: alert_embed(alert_view(Alert(kind, 1, "k", c, c))).colour.value for kind in AlertKind
     }
     assert len(set(colours.values())) == 3
 
@@ -452,13 +478,17 @@ def test_reply_embed_fields_are_the_shared_replys_fields() -> None:
     from bot.commands import Reply, ReplyField
 
     reply = Reply(
-        text="2 metrics", title="What is known: x",
-        fields=[ReplyField("a", "1"), ReplyField("b", "2")], links=["https://a.example/"],
+        text="2 metrics",
+        title="What is known: x",
+        fields=[ReplyField("a", "1"), ReplyField("b", "2")],
+        links=["https://a.example/"],
     )
     content, embed = reply_message(reply)
     assert content is None and embed is not None
     assert [(f.name, f.value) for f in embed.fields] == [
-        ("a", "1"), ("b", "2"), ("Links", "https://a.example/")
+        ("a", "1"),
+        ("b", "2"),
+        ("Links", "https://a.example/"),
     ]
     many = Reply(text="t", title="T", fields=[ReplyField(f"n{i}", "v" * 900) for i in range(40)])
     _, big = reply_message(many)
@@ -468,8 +498,15 @@ def test_reply_embed_fields_are_the_shared_replys_fields() -> None:
 
 def test_adapters_hold_no_query_or_comparison_code() -> None:
     """Both chat adapters call bot.commands; neither reaches the store or the matching itself."""
-    banned_modules = ("store", "sqlalchemy", "bot.metrics", "bot.pipeline", "bot.lexicon",
-                      "bot.numbers", "bot.claims")
+    banned_modules = (
+        "store",
+        "sqlalchemy",
+        "bot.metrics",
+        "bot.pipeline",
+        "bot.lexicon",
+        "bot.numbers",
+        "bot.claims",
+    )
     banned_names = {"matches_query", "session", "tenant_claims", "ingest", "execute"}
     for name in ("discord.py", "slack.py"):
         path = ROOT / "adapters" / name

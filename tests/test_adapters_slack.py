@@ -57,41 +57,73 @@ class Bot:
         self.adapter, self.url, self.fake = adapter, url, fake
         self.signer = SignatureVerifier(SECRET)
 
-    async def command(self, command: str, text: str, user: str = MEMBER, channel: str = "C1",
-                      **kw) -> tuple[int, dict]:
+    async def command(
+        self, command: str, text: str, user: str = MEMBER, channel: str = "C1", **kw
+    ) -> tuple[int, dict]:
         """Send a slash command; (HTTP status, JSON body of the immediate answer)."""
-        body = urlencode({
-            "token": "legacy", "team_id": TEAM, "team_domain": "example",
-            "channel_id": channel, "channel_name": "news", "user_id": user,
-            "user_name": user.lower(), "command": command, "text": text,
-            "api_app_id": "A0001", "is_enterprise_install": "false",
-            "response_url": self.fake.response_url(), "trigger_id": "1.2.abc",
-        })
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": TEAM,
+                "team_domain": "example",
+                "channel_id": channel,
+                "channel_name": "news",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A0001",
+                "is_enterprise_install": "false",
+                "response_url": self.fake.response_url(),
+                "trigger_id": "1.2.abc",
+            }
+        )
         ts = str(int(time.time()) - kw.get("age", 0))
-        sig = SignatureVerifier(kw.get("secret", SECRET)).generate_signature(timestamp=ts,
-                                                                              body=body)
-        headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
-        async with aiohttp.ClientSession() as http, http.post(
-            self.url, data=body.encode(), headers=headers
-        ) as resp:
+        sig = SignatureVerifier(kw.get("secret", SECRET)).generate_signature(
+            timestamp=ts, body=body
+        )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sig,
+        }
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(self.url, data=body.encode(), headers=headers) as resp,
+        ):
             raw = await resp.text()
             return resp.status, (json.loads(raw) if raw.startswith("{") else {"raw": raw})
 
     async def message(self, channel: str, text: str, user: str = MEMBER) -> int:
-        body = json.dumps({
-            "token": "legacy", "team_id": TEAM, "api_app_id": "A0001", "type": "event_callback",
-            "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
-            "event": {"type": "message", "channel": channel, "user": user, "text": text,
-                      "ts": "1700000000.000100", "channel_type": "channel"},
-        })
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": TEAM,
+                "api_app_id": "A0001",
+                "type": "event_callback",
+                "event_id": f"Ev{time.monotonic_ns()}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+                "event": {
+                    "type": "message",
+                    "channel": channel,
+                    "user": user,
+                    "text": text,
+                    "ts": "1700000000.000100",
+                    "channel_type": "channel",
+                },
+            }
+        )
         ts = str(int(time.time()))
-        headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": ts,
-                   "X-Slack-Signature": self.signer.generate_signature(timestamp=ts, body=body)}
-        async with aiohttp.ClientSession() as http, http.post(
-            self.url, data=body.encode(), headers=headers
-        ) as resp:
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": self.signer.generate_signature(timestamp=ts, body=body),
+        }
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(self.url, data=body.encode(), headers=headers) as resp,
+        ):
             await resp.read()
             return resp.status
 
@@ -102,8 +134,13 @@ async def make_bot(fake, store):
 
     async def make(commands: Commands | None = None, **kw) -> Bot:
         client = make_client("xoxb-test", fake.api_url)
-        adapter = SlackAdapter(commands or Commands(store), client=client, signing_secret=SECRET,
-                               process_before_response=True, **kw)
+        adapter = SlackAdapter(
+            commands or Commands(store),
+            client=client,
+            signing_secret=SECRET,
+            process_before_response=True,
+            **kw,
+        )
         runner = web.AppRunner(adapter.app.web_app(path="/slack/events"))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -136,8 +173,10 @@ async def test_claims_answers_the_caller_only(make_bot, store) -> None:
     assert status == 200
     assert body["response_type"] == "ephemeral"
     text = _block_text(body["blocks"])
-    assert body["blocks"][0] == {"type": "header", "text": {
-        "type": "plain_text", "text": "What is known: wounded"}}
+    assert body["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "What is known: wounded"},
+    }
     assert "• South Korea's NIS: 1,100 (2025-01-12)" in text
     assert "• Zelensky: nearly 3,000 (2024-12-23)" in text
     assert "now 1,100 (was 1,000)" in text
@@ -171,7 +210,10 @@ async def test_a_non_admins_watch_add_is_refused_and_nothing_stored(make_bot, fa
     status, body = await bot.command("/watch", "add https://example.org/feed.xml", user=MEMBER)
     assert status == 200
     assert body["response_type"] == "ephemeral"
-    assert body["text"] == "Only admins can add watched sources. Ask an admin of this workspace or server."
+    assert (
+        body["text"]
+        == "Only admins can add watched sources. Ask an admin of this workspace or server."
+    )
     assert list_watches(store, TEAM) == []
     # the check asked Slack who the caller is
     assert [c.params["user"] for c in fake.calls if c.method == "users.info"] == [MEMBER]
@@ -197,8 +239,10 @@ async def test_claims_check_answers_later_through_the_response_url(make_bot, fak
 
     bot = await make_bot(Commands(store, fetcher=fetch))
     _, first = await bot.command("/claims", "check <https://example.org/a|example.org/a>")
-    assert first == {"response_type": "ephemeral",
-                     "text": "Checking <https://example.org/a|example.org/a>…"}
+    assert first == {
+        "response_type": "ephemeral",
+        "text": "Checking <https://example.org/a|example.org/a>…",
+    }
     for task in list(bot.adapter._tasks):
         await task
     assert fetched == ["https://example.org/a"]
@@ -221,8 +265,12 @@ async def test_links_are_read_in_channels_with_alerts_and_link_reading_on(make_b
         tx.set_read_links(TEAM, "slack", "CNOLINKS", False)
     assert await bot.message("CQUIET", "see <https://example.org/quiet>") == 200
     assert await bot.message("CNOLINKS", "see <https://example.org/nolinks>") == 200
-    assert await bot.message("CON", "see <https://example.org/x|example.org/x> and "
-                                    "<https://example.org/y>") == 200
+    assert (
+        await bot.message(
+            "CON", "see <https://example.org/x|example.org/x> and <https://example.org/y>"
+        )
+        == 200
+    )
     assert fetched == ["https://example.org/x", "https://example.org/y"]
 
 
@@ -239,7 +287,8 @@ async def test_alerts_are_posted_as_blocks_and_threaded(make_bot, fake, store) -
     assert first["text"].startswith("Sources disagree on North Korean soldiers killed or wounded")
     text = _block_text(update["blocks"])
     assert update["blocks"][0]["text"]["text"] == (
-        "North Korean soldiers killed or wounded: now 1,100 (was 1,000)")
+        "North Korean soldiers killed or wounded: now 1,100 (was 1,000)"
+    )
     assert "*Was*\n1,000\nSouth Korea's NIS · 2024-12-23" in text
     assert f"*Now*\n1,100\n<{URL_B}|South Korea's NIS> · 2025-01-12" in text
     assert "> South Korea's NIS put the toll at 1,000 killed or wounded." in text
@@ -299,8 +348,13 @@ async def test_socket_mode_bot_answers_commands_and_delivers_alerts(fake, sqlite
     from bot.settings import Settings
 
     store = Store(sqlite_url)
-    settings = Settings(slack_bot_token="xoxb-test", slack_app_token="xapp-test",
-                        slack_api_url=fake.api_url, slack_mode="socket", slack_admins=[LISTED])
+    settings = Settings(
+        slack_bot_token="xoxb-test",
+        slack_app_token="xapp-test",
+        slack_api_url=fake.api_url,
+        slack_mode="socket",
+        slack_admins=[LISTED],
+    )
     stop = asyncio.Event()
     bot = asyncio.create_task(serve(settings, store, stop=stop, deliver_every=0.05))
     try:
@@ -311,7 +365,9 @@ async def test_socket_mode_bot_answers_commands_and_delivers_alerts(fake, sqlite
         store.close()
     first, update = fake.posted()
     assert (update["channel"], update["text"].splitlines()[0]) == (
-        "CNEWS", "North Korean soldiers killed or wounded: now 1,100 (was 1,000)")
+        "CNEWS",
+        "North Korean soldiers killed or wounded: now 1,100 (was 1,000)",
+    )
     assert update["thread_ts"] == fake.sent()[0].response["ts"]
     assert [c.method for c in fake.calls][:1] == ["apps.connections.open"]
 
@@ -319,11 +375,25 @@ async def test_socket_mode_bot_answers_commands_and_delivers_alerts(fake, sqlite
 async def _socket_mode_session(fake: FakeSlack, store) -> None:
     import asyncio
 
-    payload = {"token": "legacy", "team_id": TEAM, "channel_id": "CNEWS", "user_id": LISTED,
-               "command": "/alerts", "text": "here wounded", "api_app_id": "A0001",
-               "response_url": fake.response_url(), "trigger_id": "1.2.abc"}
-    ack = await fake.push({"envelope_id": "e1", "type": "slash_commands", "payload": payload,
-                           "accepts_response_payload": True})
+    payload = {
+        "token": "legacy",
+        "team_id": TEAM,
+        "channel_id": "CNEWS",
+        "user_id": LISTED,
+        "command": "/alerts",
+        "text": "here wounded",
+        "api_app_id": "A0001",
+        "response_url": fake.response_url(),
+        "trigger_id": "1.2.abc",
+    }
+    ack = await fake.push(
+        {
+            "envelope_id": "e1",
+            "type": "slash_commands",
+            "payload": payload,
+            "accepts_response_payload": True,
+        }
+    )
     assert ack["payload"]["response_type"] == "in_channel"
     assert ack["payload"]["text"].startswith("This channel now receives alerts about “wounded”")
     # alerts raised now reach the channel through the bot's own delivery worker

@@ -200,3 +200,29 @@ def test_looking_for_something_is_not_finding_it():
         c.status
         for c in statuses("Rescuers racing to find a missing submersible searched the area.")
     ] == ["missing"]
+
+
+def test_no_deaths_is_a_toll_of_zero():
+    [c] = figures("No deaths have been reported so far in the outbreak.")
+    assert (c.metric.predicate, c.quantity.value) == ("dead", 0)
+
+
+def test_countries_reached_by_an_outbreak_are_counted():
+    claims = figures("The WHO said 257 confirmed cases had been reported from 23 countries.")
+    assert {(c.metric.predicate, c.quantity.value) for c in claims} == {
+        ("infected", 257),
+        ("affected", 23),
+    }
+
+
+def test_coordinated_entities_share_a_status():
+    found = statuses("Rescuers struggled to reach 12 boys and their coach who have been missing.")
+    assert {(c.metric.entity, c.metric.scope, c.status) for c in found} == {
+        ("children", "count 12", "missing"),
+        ("coach", "count 1", "missing"),
+    }
+
+
+def test_a_release_on_a_named_day_is_that_days_batch():
+    [c] = figures("On Sunday, Hamas had freed 17 hostages, the mediators said.")
+    assert c.metric.scope == "on sunday"

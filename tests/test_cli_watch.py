@@ -69,9 +69,11 @@ def test_watch_list_pause_resume_remove(cli, local_server: LocalServer) -> None:
     feed = local_server.route("/feed.xml", Reply(rss([], "http://x"), content_type=RSS))
     page = local_server.route(
         "/live.html",
-        Reply(b"<html><head><title>Live: floods</title></head><body><article><p>"
-              + b"The river rose above the old bridge on Tuesday morning. " * 5
-              + b"</p></article></body></html>"),
+        Reply(
+            b"<html><head><title>Live: floods</title></head><body><article><p>"
+            + b"The river rose above the old bridge on Tuesday morning. " * 5
+            + b"</p></article></body></html>"
+        ),
     )
     assert cli("watch", "add", feed, env=ALLOW_LOCAL).exit_code == 0
     added = cli("watch", "add", page, "--name", "Flood blog", env=ALLOW_LOCAL)
@@ -136,8 +138,12 @@ def test_run_stops_cleanly_on_ctrl_c(sqlite_url: str, tmp_path: Path) -> None:
     env.pop("DISCORD_TOKEN", None)
     proc = subprocess.Popen(
         [sys.executable, "-c", "from adapters.cli import main; main()", "run"],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
     )
     try:
         started = ""

@@ -79,9 +79,7 @@ async def test_claims_without_query_lists_stories_and_recent_changes(commands) -
     assert story.name == "North Korean soldiers in Kursk"
     lines = story.value.splitlines()
     assert len(lines) == 3  # the three most recent changes, newest first
-    assert lines[0] == (
-        "• 2025-01-11: Status: the North Korean soldier is now dead (was captured)"
-    )
+    assert lines[0] == ("• 2025-01-11: Status: the North Korean soldier is now dead (was captured)")
 
 
 async def test_no_match_is_a_short_helpful_error(commands) -> None:
@@ -116,8 +114,14 @@ async def test_bad_input_gets_usage_not_a_stack_trace(commands, command, text, e
 
 @pytest.mark.parametrize(
     ("command", "text"),
-    [("/watch", "add https://example.org/feed"), ("/watch", "list"), ("/watch", "remove 1"),
-     ("/alerts", "here"), ("/alerts", "off"), ("/alerts", "mute captured 2h")],
+    [
+        ("/watch", "add https://example.org/feed"),
+        ("/watch", "list"),
+        ("/watch", "remove 1"),
+        ("/alerts", "here"),
+        ("/alerts", "off"),
+        ("/alerts", "mute captured 2h"),
+    ],
 )
 async def test_admin_commands_refuse_non_admins(commands, store, command, text) -> None:
     reply = await commands.run(USER, command, text)
@@ -141,6 +145,7 @@ killed or wounded in the fighting in Russia's Kursk region, up from its earlier 
 @pytest.fixture
 async def site():
     """A publisher on 127.0.0.1 with a feed and an article page."""
+
     async def feed(_: web.Request) -> web.Response:
         return web.Response(text=FEED, content_type="application/rss+xml")
 
@@ -183,7 +188,10 @@ async def test_watch_add_list_remove_through_the_watching_module(local_commands,
 async def test_a_non_admins_watch_add_is_refused_and_nothing_stored(local_commands, store, site):
     reply = await local_commands.run(USER, "/watch", f"add {site}/feed.xml")
     assert reply.error
-    assert reply.text == "Only admins can add watched sources. Ask an admin of this workspace or server."
+    assert (
+        reply.text
+        == "Only admins can add watched sources. Ask an admin of this workspace or server."
+    )
     assert list_watches(store, TEAM) == []
 
 

@@ -167,3 +167,19 @@ def test_one_sentence_about_one_event_makes_one_status_alert():
     ]
     [f] = compare([people, vessel], known)
     assert f.new.metric.entity == "people"
+
+
+def test_a_new_figure_revises_the_nearest_current_one():
+    known = [fig("more than 14,100", 22, "gaza"), fig("about 1,200", 22, "israel", position=5)]
+    [f] = compare([fig("more than 14,800", 24, "office")], known)
+    assert f.old.quantity.low == 14100
+
+
+def test_a_running_total_wins_over_a_batch_in_the_same_article():
+    released = Metric("released", "prisoners")
+    batch = fig("33", 28, "il", metric=released, sentence="Israel freed 33 prisoners.")
+    total = fig(
+        "150", 28, metric=released, sentence="A total of 150 prisoners were freed.", position=5
+    )
+    [f] = compare([batch, total], [fig("78", 26, metric=released)])
+    assert f.new.quantity.value == 150

@@ -50,8 +50,13 @@ def _channels(store, *specs: tuple[str, str, str | None]) -> None:
 
 
 def test_routing_follows_filters_and_mutes(store) -> None:
-    _channels(store, ("console", "all", None), ("console", "caps", "captured"),
-              ("slack", "story", "kursk"), ("slack", "other", "earthquake"))
+    _channels(
+        store,
+        ("console", "all", None),
+        ("console", "caps", "captured"),
+        ("slack", "story", "kursk"),
+        ("slack", "other", "earthquake"),
+    )
     with store.session() as tx:
         muted = tx.set_channel(TEAM, "console", "muted", None)
         tx.add_mute(muted.id, "wounded", datetime.now(UTC) + timedelta(hours=1))
@@ -91,15 +96,21 @@ async def test_worker_sends_each_once_and_threads_by_story_and_metric(store) -> 
     assert await worker.run_once(T0 + timedelta(hours=1)) == 0  # nothing sent twice
     heads = [(v.headline, ref) for _, v, ref in sink.sent]
     assert heads == [
-        ("Sources disagree on North Korean soldiers killed or wounded: Zelensky says nearly "
-         "3,000, South Korea's NIS said 1,000", None),
+        (
+            "Sources disagree on North Korean soldiers killed or wounded: Zelensky says nearly "
+            "3,000, South Korea's NIS said 1,000",
+            None,
+        ),
         ("North Korean soldiers killed or wounded: now 1,100 (was 1,000)", "m1"),  # in m1's thread
         ("North Korean soldiers captured: now 2 (was 1)", None),
         ("Status: the North Korean soldier is now dead (was captured)", None),
     ]
     _, view, _ = sink.sent[1]
-    assert (view.old.figure, view.old.source, view.old.date) == ("1,000", "South Korea's NIS",
-                                                                  "2024-12-23")
+    assert (view.old.figure, view.old.source, view.old.date) == (
+        "1,000",
+        "South Korea's NIS",
+        "2024-12-23",
+    )
     assert (view.new.figure, view.new.date) == ("1,100", "2025-01-12")
     assert view.new.link == "https://news.example.org/2025/01/12/second-soldier"
     _, status, _ = sink.sent[3]
@@ -138,7 +149,10 @@ async def test_failures_back_off_and_permanent_ones_stop(store) -> None:
     with store.session() as tx:
         a, b = tx.deliveries(TEAM)
     assert (a.state, a.next_attempt, a.last_error) == (
-        "pending", T0 + timedelta(seconds=30), "OSError: connection reset")
+        "pending",
+        T0 + timedelta(seconds=30),
+        "OSError: connection reset",
+    )
     assert (b.state, b.last_error) == ("failed", "PermanentFailure: is_archived")
     assert await worker.run_once(T0 + timedelta(seconds=30)) == 1
 

@@ -41,8 +41,16 @@ def test_words_of_the_label_and_entities_match_too():
 
 def test_a_captured_entity_that_died_answers_captured():
     when = datetime(2024, 12, 27, tzinfo=UTC)
-    died = Claim(ClaimKind.STATUS, Metric("status", "soldiers", None, "count 1"), "He died.",
-                 "a.txt", when, date(2024, 12, 27), 0, status="dead")
+    died = Claim(
+        ClaimKind.STATUS,
+        Metric("status", "soldiers", None, "count 1"),
+        "He died.",
+        "a.txt",
+        when,
+        date(2024, 12, 27),
+        0,
+        status="dead",
+    )
     assert matches_claim(died, "captured")
     assert matches_claim(died, "prisoners")
     assert not matches_claim(died, "missing")

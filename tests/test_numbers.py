@@ -74,3 +74,10 @@ def test_figures_read_back_as_written():
     assert format_quantity(parse_quantity("between 1000 and 3000")) == "between 1,000 and 3,000"
     assert format_quantity(parse_quantity("$5.5 billion")) == "$5.5 billion"
     assert format_quantity(parse_quantity("two")) == "2"
+
+
+def test_the_slack_after_a_floor_follows_the_precision_it_is_given_to():
+    assert not compatible(parse_quantity("more than 14,100"), parse_quantity("14,800"))
+    assert not compatible(parse_quantity("more than 14,800"), parse_quantity("more than 15,000"))
+    assert compatible(parse_quantity("more than 10,000"), parse_quantity("about 12,000"))
+    assert not compatible(parse_quantity("more than 1,000"), parse_quantity("2,103"))

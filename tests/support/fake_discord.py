@@ -166,9 +166,7 @@ class FakeDiscord:
             and (status is None or r.status == status)
         ]
 
-    async def wait_for(
-        self, predicate: Callable[[FakeDiscord], Any], timeout: float = 10.0
-    ) -> Any:
+    async def wait_for(self, predicate: Callable[[FakeDiscord], Any], timeout: float = 10.0) -> Any:
         """Wait until `predicate(self)` is truthy (a guard against hangs, not a timing test)."""
 
         async def _until() -> Any:
@@ -318,7 +316,8 @@ class FakeDiscord:
             (
                 f
                 for f in self._failures
-                if f.remaining > 0 and f.method == request.method
+                if f.remaining > 0
+                and f.method == request.method
                 and fnmatch.fnmatchcase(path, f.pattern)
             ),
             None,
@@ -326,8 +325,11 @@ class FakeDiscord:
         if failure is not None:
             failure.remaining -= 1
             response: web.StreamResponse = _json(
-                {"message": "You are being rate limited.", "retry_after": failure.retry_after,
-                 "global": False},
+                {
+                    "message": "You are being rate limited.",
+                    "retry_after": failure.retry_after,
+                    "global": False,
+                },
                 status=429,
                 headers={"Via": "1.1 google", "Retry-After": str(failure.retry_after)},
             )
@@ -382,7 +384,10 @@ class FakeDiscord:
                 "url": self.gateway_url,
                 "shards": 1,
                 "session_start_limit": {
-                    "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1
+                    "total": 1000,
+                    "remaining": 1000,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
                 },
             }
         )

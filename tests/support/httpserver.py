@@ -179,10 +179,10 @@ class LocalServer:
 def running_server() -> Iterator[LocalServer]:
     """A fresh server on a free port of 127.0.0.1, stopped on exit. As a fixture:
 
-        @pytest.fixture
-        def local_server():
-            with running_server() as server:
-                yield server
+    @pytest.fixture
+    def local_server():
+        with running_server() as server:
+            yield server
     """
     server = LocalServer().start()
     try:

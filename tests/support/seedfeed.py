@@ -112,8 +112,9 @@ def article_page(
     item: StoryItem, *, site: str = "Test Herald", related: tuple[str, ...] = ()
 ) -> str:
     """A full news page: the article amid navigation, related-article teasers and a footer."""
-    teasers = "".join(f'<li><a href="/related/{i}">{html.escape(t)}</a></li>'
-                      for i, t in enumerate(related))
+    teasers = "".join(
+        f'<li><a href="/related/{i}">{html.escape(t)}</a></li>' for i, t in enumerate(related)
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(item.title)} | {html.escape(site)}</title>

@@ -25,22 +25,43 @@ def day(d: int, month: int = 12, year: int = 2024) -> datetime:
     return datetime(year, month, d, tzinfo=UTC)
 
 
-def figure(metric: Metric, q: Quantity, source: str | None, key: str, as_of: date,
-           sentence: str, position: int = 0) -> Claim:
+def figure(
+    metric: Metric,
+    q: Quantity,
+    source: str | None,
+    key: str,
+    as_of: date,
+    sentence: str,
+    position: int = 0,
+) -> Claim:
     return Claim(
-        kind=ClaimKind.FIGURE, metric=metric, sentence=sentence, article_key=key,
-        published=datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC), as_of=as_of,
-        position=position, quantity=q, source=source,
+        kind=ClaimKind.FIGURE,
+        metric=metric,
+        sentence=sentence,
+        article_key=key,
+        published=datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC),
+        as_of=as_of,
+        position=position,
+        quantity=q,
+        source=source,
         source_key=source.lower() if source else None,
     )
 
 
-def status(metric: Metric, value: str, source: str | None, key: str, as_of: date,
-           sentence: str) -> Claim:
+def status(
+    metric: Metric, value: str, source: str | None, key: str, as_of: date, sentence: str
+) -> Claim:
     return Claim(
-        kind=ClaimKind.STATUS, metric=metric, sentence=sentence, article_key=key,
-        published=datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC), as_of=as_of,
-        position=1, status=value, source=source, source_key=source.lower() if source else None,
+        kind=ClaimKind.STATUS,
+        metric=metric,
+        sentence=sentence,
+        article_key=key,
+        published=datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC),
+        as_of=as_of,
+        position=1,
+        status=value,
+        source=source,
+        source_key=source.lower() if source else None,
     )
 
 
@@ -56,30 +77,86 @@ def build_story(store, tenant: str = "T0001", route=None) -> Built:
     `route(tx, tenant, alert)` is called for every alert, as the pipeline does.
     """
     a = Article("a.txt", "Soldiers in Kursk", "…", day(27), outlet="Wire One")
-    b = Article(URL_B, "Second soldier captured", "…", day(12, 1, 2025),
-                outlet="Daily Two", url=URL_B)
+    b = Article(
+        URL_B, "Second soldier captured", "…", day(12, 1, 2025), outlet="Daily Two", url=URL_B
+    )
     with store.session() as tx:
         story = tx.create_story(tenant, "North Korean soldiers in Kursk", {"kursk": 1.0}, day(27))
         aid = tx.add_article(tenant, a, "hash-a", story.id)
         bid = tx.add_article(tenant, b, "hash-b", story.id)
-        nis, zel, cap1, alive = tx.add_claims(tenant, story.id, aid, [
-            figure(KW, Quantity(1000), "South Korea's NIS", "a.txt", date(2024, 12, 23),
-                   "South Korea's NIS put the toll at 1,000 killed or wounded."),
-            figure(KW, Quantity(None, high=3000, qualifier="nearly"), "Zelensky", "a.txt",
-                   date(2024, 12, 23), "Zelensky said nearly 3,000 were killed or wounded.", 2),
-            figure(CAPTURED, Quantity(1), None, "a.txt", date(2024, 12, 26),
-                   "One North Korean soldier was captured.", 3),
-            status(PRISONER, "captured", None, "a.txt", date(2024, 12, 26),
-                   "The soldier was captured alive, wounded."),
-        ])
-        nis2, cap2, dead = tx.add_claims(tenant, story.id, bid, [
-            figure(KW, Quantity(1100), "South Korea's NIS", URL_B, date(2025, 1, 12),
-                   "South Korea's NIS now says 1,100 were killed or wounded."),
-            figure(CAPTURED, Quantity(2), None, URL_B, date(2025, 1, 11),
-                   "Ukraine has captured two North Korean soldiers.", 1),
-            status(PRISONER, "dead", None, URL_B, date(2025, 1, 11),
-                   "The soldier captured in December died of his wounds."),
-        ])
+        nis, zel, cap1, alive = tx.add_claims(
+            tenant,
+            story.id,
+            aid,
+            [
+                figure(
+                    KW,
+                    Quantity(1000),
+                    "South Korea's NIS",
+                    "a.txt",
+                    date(2024, 12, 23),
+                    "South Korea's NIS put the toll at 1,000 killed or wounded.",
+                ),
+                figure(
+                    KW,
+                    Quantity(None, high=3000, qualifier="nearly"),
+                    "Zelensky",
+                    "a.txt",
+                    date(2024, 12, 23),
+                    "Zelensky said nearly 3,000 were killed or wounded.",
+                    2,
+                ),
+                figure(
+                    CAPTURED,
+                    Quantity(1),
+                    None,
+                    "a.txt",
+                    date(2024, 12, 26),
+                    "One North Korean soldier was captured.",
+                    3,
+                ),
+                status(
+                    PRISONER,
+                    "captured",
+                    None,
+                    "a.txt",
+                    date(2024, 12, 26),
+                    "The soldier was captured alive, wounded.",
+                ),
+            ],
+        )
+        nis2, cap2, dead = tx.add_claims(
+            tenant,
+            story.id,
+            bid,
+            [
+                figure(
+                    KW,
+                    Quantity(1100),
+                    "South Korea's NIS",
+                    URL_B,
+                    date(2025, 1, 12),
+                    "South Korea's NIS now says 1,100 were killed or wounded.",
+                ),
+                figure(
+                    CAPTURED,
+                    Quantity(2),
+                    None,
+                    URL_B,
+                    date(2025, 1, 11),
+                    "Ukraine has captured two North Korean soldiers.",
+                    1,
+                ),
+                status(
+                    PRISONER,
+                    "dead",
+                    None,
+                    URL_B,
+                    date(2025, 1, 11),
+                    "The soldier captured in December died of his wounds.",
+                ),
+            ],
+        )
         built = Built(story.id)
         for kind, old, new, trig in [
             (AlertKind.CONTRADICTION, nis, zel, "a.txt"),
@@ -112,8 +189,9 @@ def seed_articles() -> list[Article]:
         text = (seeds / m["file"]).read_text()
         title = text.strip().splitlines()[0][:200]
         published = datetime.fromisoformat(m["published"]).replace(tzinfo=UTC)
-        out.append(Article(m["file"], title, text, published, outlet=m.get("outlet"),
-                           url=m.get("url")))
+        out.append(
+            Article(m["file"], title, text, published, outlet=m.get("outlet"), url=m.get("url"))
+        )
     return out
 
 
