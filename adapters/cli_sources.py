@@ -67,8 +67,14 @@ def watch_add(
     async def add():
         async with Fetcher(FetchSettings.from_settings(settings)) as fetcher:
             return await watching.add_watch(
-                store, fetcher, settings.tenant, url,
-                every_seconds=seconds, name=name, kind=kind, created_by="cli",  # type: ignore[arg-type]
+                store,
+                fetcher,
+                settings.tenant,
+                url,
+                every_seconds=seconds,
+                name=name,
+                kind=kind,
+                created_by="cli",  # type: ignore[arg-type]
             )
 
     try:

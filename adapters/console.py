@@ -86,8 +86,9 @@ class ConsoleAdapter:
             if line.startswith(("http://", "https://")):
                 n = await self.commands.read_link(self.caller, line)
                 if n is None:
-                    return Reply(text="Not read: turn alerts on here first (`/alerts here`).",
-                                 error=True)
+                    return Reply(
+                        text="Not read: turn alerts on here first (`/alerts here`).", error=True
+                    )
                 return Reply(text=f"Read {line}: {n} alert{'s' * (n != 1)}.")
             return Reply(
                 text="Commands: /claims, /watch, /alerts (try `/claims help`).", error=True
@@ -117,4 +118,3 @@ class ConsoleAdapter:
                 break
             if text:
                 print(text, file=self.out, flush=True)
-

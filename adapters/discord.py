@@ -107,9 +107,7 @@ def alert_embed(view: AlertView) -> discord.Embed:
     shown = {view.old.link, view.new.link}
     more = [link for link in view.links if link not in shown]
     if more:
-        embed.add_field(
-            name="More", value=_clip("\n".join(more), FIELD_VALUE_MAX), inline=False
-        )
+        embed.add_field(name="More", value=_clip("\n".join(more), FIELD_VALUE_MAX), inline=False)
     embed.set_footer(text=_clip(view.metric, 2048))
     return embed
 
@@ -292,8 +290,9 @@ def build_tree(client: discord.Client, commands: Commands) -> app_commands.Comma
         if check:
             await answer(interaction, lambda c: commands.claims_check(c, check))
         else:
-            await answer(interaction, lambda c: commands.claims(c, query or "", post=post),
-                         public=post)
+            await answer(
+                interaction, lambda c: commands.claims(c, query or "", post=post), public=post
+            )
 
     admin = discord.Permissions(manage_guild=True)
     watch = app_commands.Group(
@@ -429,8 +428,11 @@ async def sync_commands(tree: app_commands.CommandTree, guild_id: int | None = N
         guild = discord.Object(id=guild_id)
         tree.copy_global_to(guild=guild)
         synced = await tree.sync(guild=guild)
-    log.info("synced %d Discord commands %s", len(synced),
-             f"to guild {guild_id}" if guild_id else "globally")
+    log.info(
+        "synced %d Discord commands %s",
+        len(synced),
+        f"to guild {guild_id}" if guild_id else "globally",
+    )
     return [c.name for c in synced]
 
 

@@ -92,7 +92,10 @@ async def serve(
     pipeline = Pipeline(store)
     fetcher = Fetcher(FetchSettings.from_settings(settings))
     poller = Poller(
-        store, pipeline, fetcher, poll_settings or PollSettings.from_settings(settings),
+        store,
+        pipeline,
+        fetcher,
+        poll_settings or PollSettings.from_settings(settings),
         on_outcome=_log_outcome,
     )
     with store.session() as tx:  # the terminal shows the console team's alerts by default

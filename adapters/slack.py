@@ -34,8 +34,15 @@ log = logging.getLogger(__name__)
 COMMANDS = ("/claims", "/watch", "/alerts")
 ADMIN_COMMANDS = ("watch", "alerts")
 _LINK = re.compile(r"<(https?://[^>|\s]+)(?:\|[^>]*)?>")
-_PERMANENT = {"channel_not_found", "is_archived", "account_inactive", "invalid_auth",
-              "token_revoked", "msg_too_long", "invalid_blocks"}
+_PERMANENT = {
+    "channel_not_found",
+    "is_archived",
+    "account_inactive",
+    "invalid_auth",
+    "token_revoked",
+    "msg_too_long",
+    "invalid_blocks",
+}
 
 
 def make_client(
@@ -70,9 +77,7 @@ def reply_blocks(reply: Reply) -> list[dict]:
     """A command's reply as Block Kit."""
     blocks: list[dict] = []
     if reply.title:
-        blocks.append(
-            {"type": "header", "text": {"type": "plain_text", "text": reply.title[:150]}}
-        )
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": reply.title[:150]}})
     prefix = ":warning: " if reply.error else ""
     blocks.append({"type": "section", "text": _mrkdwn(prefix + reply.text)})
     for f in reply.fields[:45]:
@@ -102,12 +107,17 @@ def alert_blocks(view: AlertView) -> list[dict]:
     """An alert as Block Kit: what changed, old vs new with source and date, quotes, links."""
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": view.headline[:150]}},
-        {"type": "section", "fields": [_mrkdwn(_side("Was", view.old)),
-                                       _mrkdwn(_side("Now", view.new))]},
-        {"type": "section", "text": _mrkdwn(
-            f"*{view.old.source}* ({view.old.date}):\n{_quote(view.old.quote)}\n"
-            f"*{view.new.source}* ({view.new.date}):\n{_quote(view.new.quote)}"
-        )},
+        {
+            "type": "section",
+            "fields": [_mrkdwn(_side("Was", view.old)), _mrkdwn(_side("Now", view.new))],
+        },
+        {
+            "type": "section",
+            "text": _mrkdwn(
+                f"*{view.old.source}* ({view.old.date}):\n{_quote(view.old.quote)}\n"
+                f"*{view.new.source}* ({view.new.date}):\n{_quote(view.new.quote)}"
+            ),
+        },
     ]
     context = [f"{view.kind.replace('_', ' ')} · {view.metric}"]
     context += [f"<{u}>" for u in view.links]
