@@ -39,12 +39,16 @@ _CHANGE_WORDS = re.compile(
 )
 
 
-# Words that mark a running total rather than one batch ("a total of 150 freed").
-_CUMULATIVE = re.compile(
-    r"\b(?:total|so far|in all|altogether|to date|overall|cumulative|bringing|since the|"
-    r"until now|now)\b",
-    re.I,
+# Words that mark a running total rather than one batch ("a total of 150 freed"),
+# strong ones first: "since the truce ended" can also start a new count.
+_TOTAL_STRONG = re.compile(
+    r"\b(?:total|so far|in all|altogether|to date|overall|cumulative)\b", re.I
 )
+_TOTAL_WEAK = re.compile(r"\b(?:bringing|since the|until now|now)\b", re.I)
+
+
+def _total_cue(sentence: str) -> int:
+    return 2 if _TOTAL_STRONG.search(sentence) else 1 if _TOTAL_WEAK.search(sentence) else 0
 
 
 @dataclass(frozen=True)
@@ -216,8 +220,9 @@ def compare_figures(new: list[Claim], known: list[Claim]) -> list[Finding]:
     for c in reps:
         if any(same_metric(m, c.metric) for m in done):
             continue
-        if not _CUMULATIVE.search(c.sentence) and any(
-            same_metric(r.metric, c.metric) and _CUMULATIVE.search(r.sentence) for r in reps
+        if any(
+            same_metric(r.metric, c.metric) and _total_cue(r.sentence) > _total_cue(c.sentence)
+            for r in reps
         ):
             continue  # the article gives a running total too: that is the tally, not a batch
         moved = _transition(c, known)
