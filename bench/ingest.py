@@ -43,32 +43,13 @@ TENANT = "local"
 def _templates(base: list[BaseStory]) -> list[list[dict]]:
     """Per base story, its claims as column dicts (predicate, entity, figures ...)."""
     from bot.claims import extract_claims
+    from store.articles import claim_columns
 
     out = []
     for story in base:
         rows = []
         for a in story.articles:
-            for c in extract_claims(a):
-                q = c.quantity
-                rows.append(
-                    dict(
-                        kind=c.kind.value,
-                        predicate=c.metric.predicate,
-                        entity=c.metric.entity,
-                        grp=c.metric.group,
-                        scope=c.metric.scope,
-                        value=q.value if q else None,
-                        low=q.low if q else None,
-                        high=q.high if q else None,
-                        qualifier=q.qualifier if q else None,
-                        unit=q.unit if q else None,
-                        status=c.status,
-                        source=c.source,
-                        source_key=c.source_key,
-                        sentence=c.sentence,
-                        standing=c.standing.value,
-                    )
-                )
+            rows.extend(claim_columns(c) for c in extract_claims(a))
         out.append(rows)
     return out
 

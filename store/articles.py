@@ -32,6 +32,32 @@ class StoredArticle:
     text: str
 
 
+def claim_columns(c: Claim) -> dict:
+    """A claim's own columns (all but tenant, story and article)."""
+    q = c.quantity
+    return {
+        "article_key": c.article_key,
+        "kind": c.kind.value,
+        "predicate": c.metric.predicate,
+        "entity": c.metric.entity,
+        "grp": c.metric.group,
+        "scope": c.metric.scope,
+        "value": q.value if q else None,
+        "low": q.low if q else None,
+        "high": q.high if q else None,
+        "qualifier": q.qualifier if q else None,
+        "unit": q.unit if q else None,
+        "status": c.status,
+        "source": c.source,
+        "source_key": c.source_key,
+        "as_of": c.as_of,
+        "published": c.published,
+        "sentence": c.sentence,
+        "position": c.position,
+        "standing": c.standing.value,
+    }
+
+
 def claim_from_row(row: ClaimRow) -> Claim:
     quantity = None
     if row.kind == ClaimKind.FIGURE:
@@ -213,35 +239,10 @@ class ArticleQueries:
         self, tenant: str, story_id: int, article_id: int, claims: list[Claim]
     ) -> list[Claim]:
         """Store the claims and return them with their ids."""
-        rows = []
-        for c in claims:
-            q = c.quantity
-            rows.append(
-                ClaimRow(
-                    tenant=tenant,
-                    story_id=story_id,
-                    article_id=article_id,
-                    article_key=c.article_key,
-                    kind=c.kind.value,
-                    predicate=c.metric.predicate,
-                    entity=c.metric.entity,
-                    grp=c.metric.group,
-                    scope=c.metric.scope,
-                    value=q.value if q else None,
-                    low=q.low if q else None,
-                    high=q.high if q else None,
-                    qualifier=q.qualifier if q else None,
-                    unit=q.unit if q else None,
-                    status=c.status,
-                    source=c.source,
-                    source_key=c.source_key,
-                    as_of=c.as_of,
-                    published=c.published,
-                    sentence=c.sentence,
-                    position=c.position,
-                    standing=c.standing.value,
-                )
-            )
+        rows = [
+            ClaimRow(tenant=tenant, story_id=story_id, article_id=article_id, **claim_columns(c))
+            for c in claims
+        ]
         self.s.add_all(rows)
         self.s.flush()
         return [replace(c, id=r.id) for c, r in zip(claims, rows, strict=True)]
