@@ -214,6 +214,17 @@ def run_case(url: str, claims: int, n_articles: int, stories_per_day: float) -> 
 
 
 # -- the driver --------------------------------------------------------------------
+def reference_ms() -> float:
+    """CPU ms of a fixed pure-Python loop: shared machines of one kind differ up to 2x
+    from day to day, so a run's figures are comparable only next to this number."""
+    best = math.inf
+    for _ in range(3):
+        t = time.process_time()
+        sum(i * i for i in range(2_000_000))
+        best = min(best, time.process_time() - t)
+    return best * 1000
+
+
 def postgres_reachable() -> bool:
     try:
         import psycopg
@@ -264,7 +275,8 @@ def main() -> None:
         dbs = [d for d in dbs if d != "postgresql"]
     print(
         f"# {os.cpu_count()} cores; {args.articles} timed articles per case from "
-        f"{len(story_folders())} story folders; stories arrive {args.stories_per_day:g}/day",
+        f"{len(story_folders())} story folders; stories arrive {args.stories_per_day:g}/day; "
+        f"reference loop {reference_ms():.0f} ms",
         flush=True,
     )
     if not args.json:
