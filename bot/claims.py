@@ -528,7 +528,8 @@ def _read(m: _Mention) -> _Reading | None:
     """Which event and entity a number counts, reading the parse around it."""
     reading = _read_parse(m)
     if reading is None and not (m.anchor.dep_ == "nummod" and m.anchor.head.pos_ == "NOUN"):
-        return _read_adjacent(m)  # only where the parse found nothing the number counts
+        # only where the parse found nothing the number counts
+        return _read_adjacent(m) or _read_preceding(m)
     return reading
 
 
@@ -536,7 +537,12 @@ def _read_adjacent(m: _Mention) -> _Reading | None:
     """When the parse fails on odd prose ("mentioned Monday 1100 'killed or injured'"),
     the words right after the figure may still name the event."""
     doc = m.anchor.doc
-    words = [t for t in doc[m.end : m.end + 6] if not t.is_punct and not t.is_quote]
+    words = []
+    for t in doc[m.end : min(m.end + 6, m.anchor.sent.end)]:
+        if t.text in _CLAUSE_BREAKS:
+            break  # "toll climbs to 22; unaccounted-for list cut": another clause's words
+        if not t.is_punct and not t.is_quote:
+            words.append(t)
     words = words[:4]
     if not words or words[0].pos_ not in {"VERB", "ADJ"}:
         return None
@@ -544,6 +550,34 @@ def _read_adjacent(m: _Mention) -> _Reading | None:
     if event is None or event not in PERSON_EVENTS:
         return None
     return _Reading(event, "people", None, _clause_verb(m.anchor))
+
+
+_CLAUSE_BREAKS = {";", ":", ",", "(", ")", "—", "–", "."}
+# "<tally> rose to N": verbs that move a tally to a figure, and the word before it.
+_TALLY_MOVES = {"rise", "climb", "jump", "increase", "grow", "reach", "hit", "stand", "fall",
+                "drop", "cut", "revise", "lower", "raise", "top", "soar", "swell", "put"}  # fmt: skip
+
+
+def _read_preceding(m: _Mention) -> _Reading | None:
+    """When the parse loses the subject of "<tally> rose to N" (headlines like "Surfside
+    toll climbs to 22", long subjects), the clause's words before the verb name the tally."""
+    doc, start = m.anchor.doc, m.start
+    if start < 2 or doc[start - 1].lower_ not in {"to", "at"}:
+        return None
+    move = doc[start - 2]
+    if move.lemma_.lower() not in _TALLY_MOVES and move.lower_.rstrip("s") not in _TALLY_MOVES:
+        return None
+    words: list[Token] = []
+    for t in reversed(doc[m.anchor.sent.start : start - 2]):
+        if t.text in _CLAUSE_BREAKS or t.pos_ in {"VERB", "AUX"} and t.dep_ != "amod":
+            break
+        words.append(t)
+    if not any(t.lemma_.lower() in MEASURE_NOUNS or t.pos_ in {"NOUN", "ADJ"} for t in words):
+        return None
+    event = _classify(words)
+    if event is None or event not in PERSON_EVENTS:
+        return None
+    return _Reading(event, "people", None, move if move.pos_ in {"VERB", "AUX"} else None)
 
 
 def _read_parse(m: _Mention) -> _Reading | None:
@@ -617,7 +651,8 @@ def _read_parse(m: _Mention) -> _Reading | None:
         head = holder.head
         if holder.dep_ == "pobj" and head.dep_ == "prep" and head.head.pos_ in {"VERB", "AUX"}:
             head = head.head
-        if head.pos_ in {"VERB", "AUX"}:
+        # "with 159 people unaccounted for": an adjective predicates of its subject too
+        if head.pos_ in {"VERB", "AUX"} or head.pos_ == "ADJ" and holder.dep_ == "nsubj":
             verb = head
             levels.append(_predicate_tokens(head))
     # The counted phrase is not evidence about the verb: in "released 24 hostages" the

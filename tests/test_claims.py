@@ -226,3 +226,33 @@ def test_coordinated_entities_share_a_status():
 def test_a_release_on_a_named_day_is_that_days_batch():
     [c] = figures("On Sunday, Hamas had freed 17 hostages, the mediators said.")
     assert c.metric.scope == "on sunday"
+
+
+def test_a_headline_toll_the_parser_misreads_is_read_from_the_words_before_the_verb():
+    readings = {
+        (c.metric.predicate, c.quantity.value)
+        for c in figures("Quake toll climbs to 22; unaccounted-for list cut to 126 after review")
+    }
+    # 22 is the toll, not the unaccounted-for figure the words after it name
+    assert ("dead", 22) in readings
+    assert ("missing", 22) not in readings
+
+
+def test_a_long_subject_before_rose_to_still_names_the_tally():
+    [c] = figures(
+        "The number of people unaccounted for after the partial collapse of a tower in "
+        "the town rose to 159 on Friday, the mayor said."
+    )
+    assert (c.metric.predicate, c.quantity.value) == ("missing", 159)
+
+
+def test_a_count_with_an_adjective_predicate():
+    readings = {
+        (c.metric.predicate, c.quantity.value)
+        for c in figures("Tower collapse: death toll rises to 4, with 159 people unaccounted for")
+    }
+    assert readings == {("dead", 4), ("missing", 159)}
+
+
+def test_rose_to_without_tally_words_is_not_a_claim():
+    assert figures("Shares in the builder rose to 159 on Friday, traders said.") == []
