@@ -462,12 +462,14 @@ def _classify(tokens: list[Token]) -> str | None:
         "presumed dead",
         "dead",
         "missing",
+        "trapped",
         "captured",
         "injured",
         "arrested",
         "evacuated",
         "displaced",
         "hospitalized",
+        "survived",
         "infected",
         "destroyed",
         "burned",
@@ -659,6 +661,10 @@ def _read_parse(m: _Mention) -> _Reading | None:
     # event is the release, though "hostage" alone would mean captured.
     inside = {t.i for t in holder.subtree}
     levels = [[t for t in toks if t.i not in inside] for toks in levels]
+    if holder.i != noun.i and noun.dep_ == "pobj" and noun.head.head.i == holder.i:
+        # "the rescue of 34 miners trapped": the counted noun's own predicate (trapped)
+        # says what state they are in; the noun that holds them may be a task (rescue)
+        levels.append(_noun_family(noun))
     levels.append(family)
     event = "missing" if searched_for else None
     for toks in levels if event is None else []:
@@ -854,6 +860,10 @@ def _is_earlier_value(m: _Mention, sent: Span) -> bool:
     for _ in range(6):
         if t is None:
             break
+        if t.i != a.head.i and any(
+            c.dep_ in {"nsubj", "nsubjpass"} and c.like_num and c.i != a.i for c in t.children
+        ):
+            break  # "33 men are trapped, not the 34 initially reported": the other figure's
         if any(c.lower_ in _HISTORY_WORDS for c in t.children):
             return True
         if t.head.i == t.i:

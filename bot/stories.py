@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 
 from bot.model import Article, Story
 
-WINDOW = timedelta(days=45)
+# A story can pause for weeks between news peaks (a mine rescue's drilling took 51
+# days between the men found alive and the first brought up) and still be one story.
+WINDOW = timedelta(days=90)
 JOIN_THRESHOLD = 0.18
 MAX_TERMS = 150
 

@@ -256,3 +256,14 @@ def test_a_count_with_an_adjective_predicate():
 
 def test_rose_to_without_tally_words_is_not_a_claim():
     assert figures("Shares in the builder rose to 159 on Friday, traders said.") == []
+
+
+def test_people_trapped_is_a_tally_and_a_rescue_to_come_is_not_a_rescue():
+    [c] = figures("Second cave-in hampers rescue of 34 miners trapped in the north")
+    assert (c.metric.predicate, c.quantity.value) == ("trapped", 34)
+
+
+def test_history_words_of_another_figure_do_not_make_this_one_historical():
+    [c] = figures("The government now says 33 men are trapped, not the 34 initially reported.")
+    assert (c.metric.predicate, c.quantity.value) == ("trapped", 33)
+    assert c.standing == ClaimStatus.CURRENT
