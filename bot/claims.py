@@ -910,6 +910,13 @@ def _agent_source(subj: Token, ctx: _Context) -> tuple[str, str | None] | None:
     if subj.lower_ in _PRONOUNS:
         return ctx.last_source  # "He said ...": the speaker named last
     span = _np(subj)
+    if subj.lemma_.lower() in AUTHORITY_NOUNS and not _labels(span):
+        # "a spokesman for the interior ministry": the body they speak for is the source
+        prep = next(
+            (c for c in subj.children if c.dep_ == "prep" and c.lower_ in {"for", "of", "at"}), None
+        )
+        if prep is not None:
+            span = subj.doc[span.start : max(t.i for t in prep.subtree) + 1]
     labels = _labels(span)
     text = span.text.strip(" ,")
     if not labels and subj.lemma_.lower() not in AUTHORITY_NOUNS:
@@ -950,7 +957,10 @@ def _find_source(sent: Span, start: Token, ctx: _Context) -> tuple[str, str | No
     for v in sent:
         if v.lemma_.lower() in SPEECH_VERBS and v.pos_ == "VERB":
             subj = next((c for c in v.children if c.dep_ == "nsubj"), None)
-            if subj is not None and (subj.ent_type_ in {"PERSON", "ORG", "GPE", "NORP"}):
+            if subj is not None and (
+                subj.ent_type_ in {"PERSON", "ORG", "GPE", "NORP"}
+                or subj.lemma_.lower() in AUTHORITY_NOUNS  # "..., a spokesman for X said"
+            ):
                 found = _agent_source(subj, ctx)
                 if found:
                     return found

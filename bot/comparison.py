@@ -27,8 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bot.lexicon import PERSON_CLASSES, STATUS_STAGE
-from bot.model import AlertKind, Claim, ClaimKind, ClaimStatus, Metric
-from bot.numbers import admitted_interval, compatible
+from bot.model import AlertKind, Claim, ClaimKind, ClaimStatus, Metric, Quantity
+from bot.numbers import admitted_interval, compatible, qualifier_kind
 from bot.sources_named import same_source
 
 _CHANGE_WORDS = re.compile(
@@ -128,17 +128,43 @@ def _distance(a: Claim, b: Claim) -> float:
     return abs(math.log10(max((lo_a + hi_a) / 2, 0.5)) - math.log10(max((lo_b + hi_b) / 2, 0.5)))
 
 
+def _agrees(known: Claim, new: Claim) -> bool:
+    """Whether `new` restates `known`.
+
+    Two floors given on different days agree only when they are the same floor:
+    "more than 9,000 missing" then "more than 8,000" a week later is a revision,
+    though one true value could satisfy both.
+    """
+    assert known.quantity is not None and new.quantity is not None
+    if (
+        qualifier_kind(known.quantity.qualifier) == "low"
+        and qualifier_kind(new.quantity.qualifier) == "low"
+        and known.published.date() != new.published.date()
+        and known.quantity.low is not None
+        and new.quantity.low is not None
+    ):
+        return known.quantity.low == new.quantity.low
+    return compatible(known.quantity, new.quantity)
+
+
+def _same_numbers(a: Quantity, b: Quantity) -> bool:
+    return (a.value, a.low, a.high) == (b.value, b.low, b.high)
+
+
 def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
     assert c.quantity is not None
-    # A figure already known (even an old one, restated) is not news.
-    if any(k.quantity is not None and compatible(k.quantity, c.quantity) for k in prior):
-        return None
     latest_day = max(k.published for k in prior).date()
     frontier = [
         k
         for k in prior
         if k.standing == ClaimStatus.CURRENT and (latest_day - k.published.date()).days <= 1
     ]
+    # A figure already known is not news: one that fits a current figure, or the very
+    # numbers of an older one restated.
+    if any(k.quantity is not None and _agrees(k, c) for k in frontier) or any(
+        k.quantity is not None and _same_numbers(k.quantity, c.quantity) for k in prior
+    ):
+        return None
     if not frontier:
         return None  # only history is known (background figures, earlier values)
     own = [k for k in frontier if same_source(k.source_key, c.source_key)]
@@ -237,6 +263,67 @@ def compare_figures(new: list[Claim], known: list[Claim]) -> list[Finding]:
         if finding:
             findings.append(finding)
             done.append(c.metric)
+    findings.extend(_rivals(reps, known, findings))
+    return findings
+
+
+def _rivals(reps: list[Claim], known: list[Claim], found: list[Finding]) -> list[Finding]:
+    """Two named sources side by side in one article giving figures that cannot both
+    hold ("the ministry said more than 5,300 had died; the ambulance centre had
+    recorded 2,300"): a contradiction, besides whatever the article changes.
+
+    Only on a metric the story already tracks, in an article that is not stale, at
+    most one per metric, and only when the second source has not said so before. The rival answers the article's lead figure, within three
+    paragraphs of it: a figure far down the page is more often another story's (a
+    teaser) or a partial count than a rival one.
+    """
+    findings: list[Finding] = []
+    alerted = {id(f.new) for f in found}
+    named = [
+        c
+        for c in reps
+        if c.source
+        and c.standing == ClaimStatus.CURRENT
+        and c.metric.scope is None
+        and c.quantity is not None
+    ]
+    for i, first in enumerate(named):
+        if any(same_metric(k.metric, first.metric) for k in named[:i]):
+            continue  # the article's lead figure on a metric is the one rivals answer
+        for second in named[i + 1 :]:
+            assert first.quantity is not None and second.quantity is not None
+            if (
+                not same_metric(first.metric, second.metric)
+                or same_source(first.source_key, second.source_key)
+                or first.source_key == second.source_key
+                or first.as_of != second.as_of
+                or compatible(first.quantity, second.quantity)
+                or bool(_TOTAL_STRONG.search(first.sentence))
+                != bool(_TOTAL_STRONG.search(second.sentence))  # a total and a batch
+                or _CHANGE_WORDS.search(second.sentence)
+            ):
+                continue
+            if id(second) in alerted or second.position - first.position > 300:
+                continue
+            prior = [
+                k
+                for k in known
+                if k.kind == ClaimKind.FIGURE
+                and k.quantity is not None
+                and same_metric(k.metric, second.metric)
+            ]
+            if (
+                not prior
+                or _stale(second, prior)
+                or any(
+                    compatible(k.quantity, second.quantity)
+                    for k in prior
+                    if k.quantity and same_source(k.source_key, second.source_key)
+                )
+            ):
+                continue
+            findings.append(Finding(AlertKind.CONTRADICTION, first, second))
+            break
     return findings
 
 

@@ -82,7 +82,13 @@ class Pipeline:
             for f in findings:
                 alert = tx.add_alert(
                     tenant,
-                    Alert(f.kind, story.id, article.key, old=f.old, new=by_identity[id(f.new)]),
+                    Alert(
+                        f.kind,
+                        story.id,
+                        article.key,
+                        old=by_identity.get(id(f.old), f.old),  # two sources of one article
+                        new=by_identity[id(f.new)],
+                    ),
                 )
                 route_alert(tx, tenant, alert)
                 alerts.append(alert)

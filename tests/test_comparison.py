@@ -183,3 +183,43 @@ def test_a_running_total_wins_over_a_batch_in_the_same_article():
     )
     [f] = compare([batch, total], [fig("78", 26, metric=released)])
     assert f.new.quantity.value == 150
+
+
+def test_a_lowered_floor_a_week_later_is_a_revision():
+    [f] = compare([fig("more than 8,000", 26)], [fig("more than 9,000", 17)])
+    assert f.kind == AlertKind.FIGURE_UPDATE
+    assert (f.old.quantity.low, f.new.quantity.low) == (9000, 8000)
+
+
+def test_the_same_floor_restated_is_not_news():
+    assert compare([fig("more than 9,000", 26)], [fig("more than 9,000", 17)]) == []
+
+
+def test_an_old_figure_that_loosely_fits_does_not_hide_a_revision():
+    # "about 10,000" (day 12) could be "more than 8,000", but the current figure is 9,000+
+    known = [fig("about 10,000", 12), fig("more than 9,000", 17)]
+    [f] = compare([fig("more than 8,000", 26)], known)
+    assert f.old.quantity.low == 9000
+
+
+def test_two_named_sources_disagreeing_in_one_article_are_a_contradiction():
+    lead = fig("more than 5,300", 12, "ministry", position=100, article="a.txt")
+    rival = fig("2,300", 12, "person:ali", position=301, article="a.txt")
+    findings = compare(settle_standing([lead, rival]), [fig("more than 2,000", 11, "pm")])
+    kinds = {(f.kind, f.old.quantity.value or f.old.quantity.low, f.new.quantity.value)
+             for f in findings}  # fmt: skip
+    assert (AlertKind.CONTRADICTION, 5300, 2300) in kinds
+    assert len(findings) == 2  # the toll's rise, and the rival count
+
+
+def test_a_figure_far_down_the_page_is_not_a_rival():
+    lead = fig("3,958", 17, "org:un", position=0, article="a.txt")
+    teaser = fig("nearly 3,000", 17, "country:ma", position=1300, article="a.txt")
+    findings = compare(settle_standing([lead, teaser]), [fig("11,300", 14, "org:un")])
+    assert [(f.kind, f.new.quantity.value) for f in findings] == [(AlertKind.FIGURE_UPDATE, 3958)]
+
+
+def test_rivals_in_a_stale_article_stay_quiet():
+    lead = fig("95", 10, "gov", position=0, article="old.txt")
+    rival = fig("92", 10, "police", position=100, article="old.txt")
+    assert compare(settle_standing([lead, rival]), [fig("211", 12, "gov")]) == []
