@@ -416,13 +416,22 @@ def _predicate_tokens(verb: Token) -> list[Token]:
     return out
 
 
+def _counts_its_own(clause: Token) -> bool:
+    """ "(the crash) that killed 293": a clause with a figure of its own object tells of
+    those 293, not of the noun it hangs on (the parse may hang it on "employees")."""
+    return any(
+        c.dep_ in {"dobj", "attr"} and (c.like_num or any(g.dep_ == "nummod" for g in c.children))
+        for c in clause.children
+    )
+
+
 def _noun_family(noun: Token, depth: int = 0) -> list[Token]:
     """A noun with what qualifies it: compounds, adjectives, participles, 'of' phrases."""
     out = [noun]
     for c in noun.children:
         if c.dep_ in {"compound", "amod", "nmod"}:
             out.append(c)
-        elif c.dep_ in {"acl", "relcl"}:
+        elif c.dep_ in {"acl", "relcl"} and not _counts_its_own(c):
             out.extend(_predicate_tokens(c))
         elif c.dep_ == "prep" and c.lower_ == "of" and depth < 2:
             for p in c.children:
