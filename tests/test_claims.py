@@ -272,7 +272,7 @@ def test_history_words_of_another_figure_do_not_make_this_one_historical():
 def test_a_relative_clause_with_its_own_figure_does_not_tell_of_the_noun():
     readings = {
         (c.metric.predicate, c.metric.entity, c.quantity.value)
-        for c in figures("Police arrest three railway employees over crash that killed 293")
+        for c in figures("CBI arrests three railway employees over Odisha crash that killed 293")
     }
     assert ("dead", "people", 293) in readings
     assert not any(value == 3 and predicate == "dead" for predicate, _, value in readings)
