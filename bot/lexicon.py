@@ -39,10 +39,13 @@ _add("deployed", "deploy deployment send dispatch station")
 
 # Machine-rewritten copies (aggregators running articles through a synonym spinner)
 # swap words for near-synonyms that mean nothing else next to a count of people:
-# "the variety of useless rose to 48", "folks lacking", "broken houses".
+# "the variety of useless rose to 48", "folks lacking", "broken houses". A figure
+# still needs a counted noun its event fits (people released, people infected).
 _add("dead", "useless")
 _add("missing", "lacking")
 _add("destroyed", "broken")
+_add("released", "launch")  # "11 extra hostages are launched": only people can be released
+_add("infected", "circumstance")  # "2,103 confirmed circumstances of monkeypox"
 
 # Which event classes make figures that chat channels hear about.
 ALERTING_EVENTS = {

@@ -276,3 +276,13 @@ def test_a_relative_clause_with_its_own_figure_does_not_tell_of_the_noun():
     }
     assert ("dead", "people", 293) in readings
     assert not any(value == 3 and predicate == "dead" for predicate, _, value in readings)
+
+
+def test_spun_wording_still_counts_people_and_only_people():
+    readings = {
+        (c.metric.predicate, c.quantity.value)
+        for c in figures("The agency said 2,103 confirmed circumstances of the virus had been "
+                         "reported from 42 nations, and 24 hostages were launched on Friday.")
+    }  # fmt: skip
+    assert {("infected", 2103), ("released", 24)} <= readings
+    assert figures("The army launched 40 drones at the city overnight.") == []
