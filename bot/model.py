@@ -6,6 +6,7 @@ returns these; nothing here knows about the database or a chat platform.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -127,3 +128,10 @@ class Story:
     terms: dict[str, float] = field(default_factory=dict)
     first_published: datetime | None = None
     last_published: datetime | None = None
+    # the signature's Euclidean norm, computed once: every article is scored against
+    # every active story (a thousand or more), and the norm is most of a score's cost
+    norm: float = field(default=-1.0, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.norm < 0:
+            object.__setattr__(self, "norm", math.hypot(*self.terms.values()))

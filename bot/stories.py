@@ -199,14 +199,20 @@ def best_story(
 ) -> tuple[Story | None, float]:
     """The story this article belongs to, or None when it starts a new one."""
     best: tuple[Story | None, float] = (None, 0.0)
+    keys, norm = terms.keys(), math.hypot(*terms.values())
+    earliest, latest = published - WINDOW, published + WINDOW
     for story in candidates:
         if (
             story.last_published
             and story.first_published
-            and not (story.first_published - WINDOW <= published <= story.last_published + WINDOW)
+            and not (story.first_published <= latest and story.last_published >= earliest)
         ):
             continue
-        score = similarity(terms, story.terms)
+        if keys.isdisjoint(story.terms) or not norm or not story.norm:
+            continue
+        score = sum(terms[k] * story.terms[k] for k in keys & story.terms.keys()) / (
+            norm * story.norm
+        )  # similarity(terms, story.terms), with both norms known
         if score > best[1]:
             best = (story, score)
     return best if best[1] >= JOIN_THRESHOLD else (None, best[1])

@@ -189,7 +189,10 @@ class ArticleQueries:
         cache: StoryCache | None = getattr(self, "story_cache", None)
         if cache is None:
             return [_story(r) for r in self.s.scalars(select(StoryRow).where(*window))]
-        current = self.s.execute(select(StoryRow.id, StoryRow.revision).where(*window)).all()
+        # Core, not ORM: a thousand or more (id, revision) rows per article
+        current = (
+            self.s.connection().execute(select(StoryRow.id, StoryRow.revision).where(*window)).all()
+        )
         entries = cache.entries
         stale = [sid for sid, rev in current if entries.get(sid, (None,))[0] != rev]
         for i in range(0, len(stale), 500):
