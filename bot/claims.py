@@ -37,7 +37,7 @@ from bot.lexicon import (
 )
 from bot.model import Article, Claim, ClaimKind, ClaimStatus, Metric, Quantity
 from bot.numbers import is_number_word, parse_quantity, qualifier_of
-from bot.sources_named import source_key
+from bot.sources_named import country_of, source_key
 
 PERSON_EVENTS = ALERTING_EVENTS - {"destroyed", "burned", "deployed", "affected"}
 _NUMBERISH = re.compile(
@@ -75,7 +75,8 @@ _STATUSISH = re.compile(
 _WINDOW = re.compile(
     r"\b(?:(?:over the course of|in|within|during|over|for)\s+(?:a|one|a single|the past|the last|"
     r"the previous|per|\d+|twenty-four|forty-eight)\s+(?:day|week|month|hour|weekend|24 hours|"
-    r"48 hours|days|weeks|hours)|(?:per|a|each|every)\s+(?:day|week|month|hour)|daily|weekly|"
+    r"48 hours|days|weeks|hours)|(?:in|over|during)\s+(?:recent|current|the past few|the last few)"
+    r"\s+(?:years|decades|months)|(?:per|a|each|every)\s+(?:day|week|month|hour)|daily|weekly|"
     r"overnight|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) alone|"
     r"a (?:single )?day)\b",
     re.I,
@@ -335,6 +336,10 @@ def _mentions(sent: Span) -> list[_Mention]:
             end += 1
         phrase = doc[start:end].text
         quantity = parse_quantity(phrase.replace(" - ", "-"))
+        if quantity is not None and end < sent.end and doc[end].text in {"'s", "’s", "s"}:
+            plural = {100: "hundreds", 1000: "thousands", 1e6: "millions"}.get(quantity.value or 0)
+            if plural:  # "1000's of people", "100s of homes": a vague plural, not a count
+                quantity, end = parse_quantity(plural), end + 1
         anchor = next((t for t in doc[i:j] if not (i <= t.head.i < j)), doc[j - 1])
         if quantity is not None:
             out.append(_Mention(start, end, anchor, quantity))
@@ -390,7 +395,9 @@ def _conj_family(tok: Token) -> list[Token]:
     coordinated clause with a subject of its own ("912 died and 5,383 were injured")."""
     out = [tok]
     for c in tok.children:
-        if c.dep_ == "conj" and not (tok.pos_ in {"VERB", "AUX"} and _has_subject(c)):
+        if c.dep_ == "conj" and not (
+            tok.pos_ in {"VERB", "AUX"} and (_has_subject(c) or _counts_its_own(c))
+        ):  # "recovered the bodies of 2,274 and rescued 2,950 alive": two tallies
             out.extend(_conj_family(c))
     return out
 
@@ -398,7 +405,12 @@ def _conj_family(tok: Token) -> list[Token]:
 def _predicate_tokens(verb: Token) -> list[Token]:
     """A verb with its conjuncts and complements: 'died or been wounded', 'are confirmed dead'."""
     out: list[Token] = []
-    while verb.dep_ == "conj" and verb.head.i != verb.i and not _has_subject(verb):
+    while (
+        verb.dep_ == "conj"
+        and verb.head.i != verb.i
+        and not _has_subject(verb)
+        and not _counts_its_own(verb)
+    ):
         verb = verb.head  # "killed or wounded ... at 1,000": start from "killed"
     for v in _conj_family(verb):
         if any(c.dep_ == "aux" and c.lower_ in _MODALS for c in v.children):
@@ -628,8 +640,10 @@ def _read_parse(m: _Mention) -> _Reading | None:
         noun = a
     if noun is None:
         return None
-    if any(c.dep_ == "prep" and c.lower_ == "of" for c in a.children) and noun is a:
-        return None  # partitive: "74 of the 97 victims", "one of the soldiers"
+    if any(c.dep_ == "prep" and c.lower_ == "of" for c in a.children):
+        # partitive: "74 of the 97 victims", "one of the soldiers", "a father of two of
+        # the missing pupils"
+        return None
     if noun.dep_ == "pobj" and noun.head.lower_ in {"including", "among", "excluding"}:
         return None  # a part of a larger group
     if a.dep_ == "pobj" and a.head.lower_ in {"including", "among"}:
@@ -782,19 +796,49 @@ def _is_historical_comparison(sent: Span, published: datetime) -> bool:
     return False
 
 
-def _place_part(sent: Span, verb: Token | None) -> str | None:
-    """A figure for one country of several: "In Syria, ...", "in Turkey alone"."""
+def _place_part(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str | None:
+    """A figure for one place of several: "In Syria, ...", "in Turkey alone", "died in
+    Turkey", "Turkey's death toll". Whether the story has several places is the
+    comparison's call: a story with one place compares its scoped and unscoped figures."""
     for prep in sent:
         if prep.lower_ != "in" or prep.dep_ != "prep":
             continue
         pobj = next((c for c in prep.children if c.dep_ == "pobj"), None)
-        if pobj is None or pobj.ent_type_ not in {"GPE", "LOC"}:
+        if pobj is None or pobj.ent_type_ not in {"GPE", "LOC"} or _coordinated(pobj):
             continue
         leading = prep.i == sent.start
         alone = any(t.lower_ == "alone" for t in sent.doc[pobj.i + 1 : pobj.i + 3])
+        on_event = verb is not None and prep.head.i == verb.i  # "14,014 have died in Turkey"
+        # "the number of people killed in Turkey rose to 40,642": on the counted phrase's event
+        counted = [t for t in noun_tokens[:1]] + [
+            c
+            for c in (verb.children if verb is not None else [])
+            if c.dep_ in {"nsubj", "nsubjpass"}
+        ]
+        on_event = on_event or (
+            prep.head.dep_ in {"acl", "relcl"}
+            and prep.head.lemma_.lower() in EVENT_WORDS
+            and any(prep.i in {t.i for t in c.subtree} for c in counted)
+        )
         if (leading or alone) and (verb is None or prep.head in (verb, verb.head) or leading):
             return "in " + pobj.text.lower()
+        if on_event and country_of(pobj.text):  # countries: a city is a story's own place
+            return "in " + pobj.text.lower()
+    tallies = noun_tokens[:1] + [
+        c
+        for c in (verb.children if verb is not None else [])
+        if c.dep_ in {"nsubj", "nsubjpass"} and c.lemma_.lower() in MEASURE_NOUNS
+    ]
+    for t in tallies:  # "Turkey's death toll climbed to 8,574"
+        poss = next((c for c in t.children if c.dep_ == "poss"), None)
+        if poss is not None and country_of(poss.text) and not _coordinated(poss):
+            return "in " + re.sub(r"['’]s$", "", poss.text.lower())
     return None
+
+
+def _coordinated(tok: Token) -> bool:
+    """ "in Turkey and Syria": a place among several is not one place's part."""
+    return any(c.dep_ == "conj" for c in tok.children) or tok.dep_ == "conj"
 
 
 def _clause_text(sent: Span, verb: Token | None) -> str:
@@ -831,7 +875,7 @@ def _scope(sent: Span, reading: _Reading, noun_tokens: list[Token]) -> str | Non
     if window:
         name = _WINDOW_NAME.search(window.group(0))
         return f"per {name.group(1).lower()}" if name else "per period"
-    place = _place_part(sent, reading.verb)
+    place = _place_part(sent, reading.verb, noun_tokens)
     if place:
         return place
     if reading.event in _BATCH_EVENTS and reading.verb is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -349,8 +350,46 @@ def compare_statuses(new: list[Claim], known: list[Claim]) -> list[Finding]:
     return findings
 
 
+def _fold_single_places(
+    new: list[Claim], known: list[Claim]
+) -> tuple[list[Claim], list[Claim], dict[int, Claim]]:
+    """A place scope ("in derna") means a part only where the story counts another
+    place too: with one place, "died in Derna" and "died" are the same tally. Returns
+    the claims with such scopes dropped, and the originals by the copies' identity."""
+    counts: dict[str, Counter[str]] = {}
+    for c in [*known, *new]:
+        if c.metric.scope and c.metric.scope.startswith("in "):
+            counts.setdefault(c.metric.predicate, Counter())[c.metric.scope] += 1
+    own: dict[str, str] = {}  # predicate -> the story's one place for it
+    for predicate, by_place in counts.items():
+        total = sum(by_place.values())
+        # a place named once or twice beside the story's own ("15 died in Greece" in a
+        # Libya story) does not make the story's own place a part
+        major = [p for p, n in by_place.items() if len(by_place) == 1 or n >= max(2, total / 4)]
+        if len(major) == 1:
+            own[predicate] = major[0]
+    originals: dict[int, Claim] = {}
+
+    def fold(c: Claim) -> Claim:
+        if own.get(c.metric.predicate) != c.metric.scope:
+            return c
+        copy = replace(c, metric=replace(c.metric, scope=None))
+        originals[id(copy)] = c
+        return copy
+
+    return [fold(c) for c in new], [fold(c) for c in known], originals
+
+
 def compare(new: list[Claim], known: list[Claim]) -> list[Finding]:
     """Everything in `new` (one article's claims) that changes what `known` held."""
+    new, known, originals = _fold_single_places(new, known)
+    return [
+        Finding(f.kind, originals.get(id(f.old), f.old), originals.get(id(f.new), f.new))
+        for f in _compare(new, known)
+    ]
+
+
+def _compare(new: list[Claim], known: list[Claim]) -> list[Finding]:
     figures = compare_figures(new, known)
     # a group's change of state already told by its figures is not told again
     told = {

@@ -286,3 +286,15 @@ def test_spun_wording_still_counts_people_and_only_people():
     }  # fmt: skip
     assert {("infected", 2103), ("released", 24)} <= readings
     assert figures("The army launched 40 drones at the city overnight.") == []
+
+
+def test_a_country_named_on_the_tally_scopes_it():
+    scopes = {
+        c.quantity.value: c.metric.scope
+        for c in figures(
+            "Turkey's death toll climbed to 8,574, the vice president said. The number of "
+            "people killed in Syria rose to 2,662. The quakes killed 11,200 people in Turkey "
+            "and Syria. The flood killed 300 people in Derna."
+        )
+    }
+    assert scopes == {8574: "in turkey", 2662: "in syria", 11200: None, 300: None}

@@ -223,3 +223,24 @@ def test_rivals_in_a_stale_article_stay_quiet():
     lead = fig("95", 10, "gov", position=0, article="old.txt")
     rival = fig("92", 10, "police", position=100, article="old.txt")
     assert compare(settle_standing([lead, rival]), [fig("211", 12, "gov")]) == []
+
+
+def test_a_story_with_one_place_compares_its_scoped_and_unscoped_figures():
+    in_derna = Metric("dead", "people", None, "in derna")
+    [f] = compare([fig("5,300", 13, metric=in_derna)], [fig("2,000", 12)])
+    assert (f.old.quantity.value, f.new.quantity.value) == (2000, 5300)
+    assert f.new.metric.scope == "in derna"  # the alert keeps the claim as read
+
+
+def test_a_story_counting_two_countries_keeps_them_apart():
+    in_turkey = Metric("dead", "people", None, "in turkey")
+    in_syria = Metric("dead", "people", None, "in syria")
+    known = [fig("5,894", 7, metric=in_turkey), fig("1,932", 7, metric=in_syria),
+             fig("2,379", 6, metric=in_turkey), fig("711", 6, metric=in_syria),
+             fig("7,800", 7)]  # fmt: skip
+    [f] = compare([fig("14,014", 9, metric=in_turkey)], known)
+    assert (f.old.quantity.value, f.new.quantity.value) == (5894, 14014)
+    assert (
+        compare([fig("3,162", 9, metric=in_syria), fig("7,800", 9)], known)[0].old.quantity.value
+        == 1932
+    )
