@@ -588,13 +588,26 @@ def _read_preceding(m: _Mention) -> _Reading | None:
     if start < 2 or doc[start - 1].lower_ not in {"to", "at"}:
         return None
     move = doc[start - 2]
-    if move.lemma_.lower() not in _TALLY_MOVES and move.lower_.rstrip("s") not in _TALLY_MOVES:
-        return None
     words: list[Token] = []
-    for t in reversed(doc[m.anchor.sent.start : start - 2]):
-        if t.text in _CLAUSE_BREAKS or t.pos_ in {"VERB", "AUX"} and t.dep_ != "amod":
-            break
-        words.append(t)
+    if move.lemma_.lower() in _TALLY_MOVES or move.lower_.rstrip("s") in _TALLY_MOVES:
+        for t in reversed(doc[m.anchor.sent.start : start - 2]):
+            if t.text in _CLAUSE_BREAKS or t.pos_ in {"VERB", "AUX"} and t.dep_ != "amod":
+                break
+            words.append(t)
+    else:  # gapped: "the toll rose to 5,894 and the number of injured to 34,810"
+        for t in reversed(doc[m.anchor.sent.start : start - 1]):
+            if t.lower_ == "and":
+                earlier = doc[m.anchor.sent.start : t.i]
+                if any(w.lemma_.lower() in MEASURE_NOUNS for w in words) and any(
+                    w.lemma_.lower() in _TALLY_MOVES for w in earlier
+                ):
+                    break
+                return None
+            if t.text in _CLAUSE_BREAKS or t.pos_ == "AUX":
+                return None
+            words.append(t)
+        else:
+            return None
     if not any(t.lemma_.lower() in MEASURE_NOUNS or t.pos_ in {"NOUN", "ADJ"} for t in words):
         return None
     event = _classify(words)

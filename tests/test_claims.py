@@ -298,3 +298,11 @@ def test_a_country_named_on_the_tally_scopes_it():
         )
     }
     assert scopes == {8574: "in turkey", 2662: "in syria", 11200: None, 300: None}
+
+
+def test_a_gapped_second_tally_borrows_the_first_ones_verb():
+    readings = {
+        (c.metric.predicate, c.quantity.value)
+        for c in figures("The death toll rose to 5,894 and the number of injured to 34,810.")
+    }
+    assert readings == {("dead", 5894), ("injured", 34810)}
