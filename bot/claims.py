@@ -809,10 +809,40 @@ def _is_historical_comparison(sent: Span, published: datetime) -> bool:
     return False
 
 
+_AREA_NOUNS = {"area", "territory", "region", "part", "zone", "northwest", "northeast",
+               "north", "south", "east", "west", "southwest", "southeast"}  # fmt: skip
+
+
+def _held_area(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str | None:
+    """ "812 had died and 1,449 been injured in areas under government control",
+    "1,414 deaths in government-held areas": a part of a country, read on the claim's
+    own noun and verbs (a total in the same sentence keeps its country)."""
+    heads = {t.i for t in noun_tokens[:1]}
+    if verb is not None:
+        conjs = [c for c in verb.children if c.dep_ == "conj"]
+        heads |= {verb.i, *(c.i for c in conjs)}
+        heads |= {a.i for c in conjs for a in c.children if a.dep_ == "acl"}
+        if verb.dep_ == "conj":
+            heads.add(verb.head.i)
+    for prep in sent:
+        if prep.lower_ != "in" or prep.dep_ != "prep" or prep.head.i not in heads:
+            continue
+        pobj = next((c for c in prep.children if c.dep_ == "pobj"), None)
+        if pobj is None or pobj.lemma_.lower() not in _AREA_NOUNS:
+            continue
+        area = sent.doc[pobj.left_edge.i : pobj.right_edge.i + 1]
+        if {t.lower_ for t in area} & {"held", "controlled", "control", "run"}:
+            return "in " + re.sub(r"^the\s+", "", area.text.lower())
+    return None
+
+
 def _place_part(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str | None:
     """A figure for one place of several: "In Syria, ...", "in Turkey alone", "died in
     Turkey", "Turkey's death toll". Whether the story has several places is the
     comparison's call: a story with one place compares its scoped and unscoped figures."""
+    held = _held_area(sent, verb, noun_tokens)
+    if held:
+        return held
     for prep in sent:
         if prep.lower_ != "in" or prep.dep_ != "prep":
             continue

@@ -306,3 +306,19 @@ def test_a_gapped_second_tally_borrows_the_first_ones_verb():
         for c in figures("The death toll rose to 5,894 and the number of injured to 34,810.")
     }
     assert readings == {("dead", 5894), ("injured", 34810)}
+
+
+def test_a_figure_for_areas_held_by_one_side_is_a_part_and_the_total_keeps_its_country():
+    scopes = {
+        c.quantity.value: c.metric.scope
+        for c in figures(
+            "In Syria, the toll stood at 3,581: the health ministry reported 1,414 deaths in "
+            "government-held areas, and rescuers said 2,167 people had died in the "
+            "rebel-held northwest."
+        )
+    }
+    assert scopes == {
+        3581: "in syria",
+        1414: "in government-held areas",
+        2167: "in rebel-held northwest",
+    }
