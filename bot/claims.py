@@ -784,6 +784,23 @@ def _clause_verb(tok: Token) -> Token | None:
     return None
 
 
+# "ordered the detention of more than 100", "issued warrants for 113": not yet arrests
+_ORDER_VERBS = {"order", "seek", "issue", "request", "want", "demand"}
+
+
+def _is_ordered(verb: Token | None) -> bool:
+    t = verb
+    for _ in range(3):
+        if t is None:
+            return False
+        if t.lemma_.lower() in _ORDER_VERBS:
+            return True
+        if t.head.i == t.i:
+            return False
+        t = t.head
+    return False
+
+
 def _is_projection(verb: Token | None) -> bool:
     t = verb
     for _ in range(4):
@@ -1176,6 +1193,8 @@ def _figure_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
     readings = [(m, _read(m)) for m in _mentions(sent) if not _skip_number(m, sent, art.published)]
     for m, reading in readings + _none_yet(sent):
         if reading is None or _is_projection(reading.verb or _clause_verb(m.anchor)):
+            continue
+        if reading.event == "arrested" and _is_ordered(reading.verb or _clause_verb(m.anchor)):
             continue
         noun_tokens = [m.anchor.head] if m.anchor.dep_ == "nummod" else []
         scope = _scope(sent, reading, noun_tokens)

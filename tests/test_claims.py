@@ -322,3 +322,9 @@ def test_a_figure_for_areas_held_by_one_side_is_a_part_and_the_total_keeps_its_c
         1414: "in government-held areas",
         2167: "in rebel-held northwest",
     }
+
+
+def test_an_order_to_detain_is_not_an_arrest():
+    assert figures("Prosecutors have ordered the detention of more than 100 people.") == []
+    [c] = figures("Police have arrested 12 people, including contractors.")
+    assert (c.metric.predicate, c.quantity.value) == ("arrested", 12)
