@@ -816,13 +816,32 @@ def _is_projection(verb: Token | None) -> bool:
     return False
 
 
-def _is_historical_comparison(sent: Span, published: datetime) -> bool:
-    """A sentence about an earlier event ("the 2018 Camp Fire, which killed 85")."""
-    for t in sent:
-        if re.fullmatch(r"1[89]\d\d|20\d\d", t.text) and int(t.text) < published.year:
-            prev = t.doc[t.i - 1] if t.i > sent.start else None
-            if prev is None or prev.lower_ not in {"since", "from"}:
-                return True
+def _past_years(sent: Span, published: datetime) -> list[Token]:
+    """Years before publication, other than where a count starts ("since 2014")."""
+    return [
+        t
+        for t in sent
+        if re.fullmatch(r"1[89]\d\d|20\d\d", t.text)
+        and int(t.text) < published.year
+        and not (t.i > sent.start and t.doc[t.i - 1].lower_ in {"since", "from"})
+    ]
+
+
+def _is_historical_comparison(anchor: Token, years: list[Token]) -> bool:
+    """A figure about an earlier event: "In 2002, nine miners were rescued", "the 2018
+    Camp Fire, which killed 85". Not one whose clause only draws the comparison:
+    "rose above 17,100, surpassing the toll of the 1999 Izmit quake"."""
+    verb = _clause_verb(anchor)
+    if verb is None:
+        return bool(years)
+    ancestors = {verb.i, *(a.i for a in verb.ancestors)}
+    own = {t.i for t in verb.subtree}
+    for year in years:
+        year_verb = _clause_verb(year)
+        if year_verb is None or year_verb.i in ancestors:
+            return True  # the year is on this figure's clause or one that governs it
+        if verb.dep_ in {"relcl", "acl"} and year.i in {t.i for t in verb.head.subtree} - own:
+            return True  # the year names the event the clause describes
     return False
 
 
@@ -1187,10 +1206,16 @@ def _none_yet(sent: Span) -> list[tuple[_Mention, _Reading | None]]:
 
 def _figure_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
     art = ctx.article
-    if _is_historical_comparison(sent, art.published) or _is_breakdown_sentence(sent):
+    if _is_breakdown_sentence(sent):
         return []
     out: list[Claim] = []
-    readings = [(m, _read(m)) for m in _mentions(sent) if not _skip_number(m, sent, art.published)]
+    years = _past_years(sent, art.published)
+    readings = [
+        (m, _read(m))
+        for m in _mentions(sent)
+        if not _skip_number(m, sent, art.published)
+        and not (years and _is_historical_comparison(m.anchor, years))
+    ]
     for m, reading in readings + _none_yet(sent):
         if reading is None or _is_projection(reading.verb or _clause_verb(m.anchor)):
             continue

@@ -328,3 +328,13 @@ def test_an_order_to_detain_is_not_an_arrest():
     assert figures("Prosecutors have ordered the detention of more than 100 people.") == []
     [c] = figures("Police have arrested 12 people, including contractors.")
     assert (c.metric.predicate, c.quantity.value) == ("arrested", 12)
+
+
+def test_a_past_year_in_a_comparison_clause_leaves_the_current_figure_alone():
+    [c] = figures(
+        "The number of people killed by the earthquakes rose above 17,100 on Thursday, "
+        "surpassing the toll of the 1999 Izmit quake."
+    )
+    assert (c.metric.predicate, c.quantity.low) == ("dead", 17100)
+    assert figures("In 2002, nine coal miners were rescued from a flooded mine.") == []
+    assert figures("It is the deadliest fire since the 2018 Camp Fire, which killed 85.") == []
