@@ -649,6 +649,11 @@ def _read_parse(m: _Mention) -> _Reading | None:
                 noun = obj
             if noun is None and verb.dep_ in {"acl", "relcl"}:
                 noun = verb.head  # "the number of people killed ... to 97"
+    elif a.dep_ == "attr" and any(
+        c.dep_ == "nsubj" and c.lemma_.lower() in MEASURE_NOUNS for c in a.head.children
+    ):  # "the combined toll was 35,224": the subject is the tally
+        verb = a.head
+        noun = next(c for c in a.head.children if c.dep_ == "nsubj")
     else:
         noun = a
     if noun is None:

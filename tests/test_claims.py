@@ -338,3 +338,9 @@ def test_a_past_year_in_a_comparison_clause_leaves_the_current_figure_alone():
     assert (c.metric.predicate, c.quantity.low) == ("dead", 17100)
     assert figures("In 2002, nine coal miners were rescued from a flooded mine.") == []
     assert figures("It is the deadliest fire since the 2018 Camp Fire, which killed 85.") == []
+
+
+def test_a_tally_as_the_subject_of_a_copula():
+    [c] = figures("The combined toll was 35,224.")
+    assert (c.metric.predicate, c.quantity.value) == ("dead", 35224)
+    assert figures("Its population was 12,000.") == []
