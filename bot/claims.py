@@ -873,7 +873,8 @@ def _held_area(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str 
             continue
         area = sent.doc[pobj.left_edge.i : pobj.right_edge.i + 1]
         if {t.lower_ for t in area} & {"held", "controlled", "control", "run"}:
-            return "in " + re.sub(r"^the\s+", "", area.text.lower())
+            # "only in": a part, never folded into the story's own place (comparison)
+            return "only in " + re.sub(r"^the\s+", "", area.text.lower())
     return None
 
 
@@ -894,7 +895,7 @@ def _place_part(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str
         alone = any(t.lower_ == "alone" for t in sent.doc[pobj.i + 1 : pobj.i + 3])
         on_event = verb is not None and prep.head.i == verb.i  # "14,014 have died in Turkey"
         # "the number of people killed in Turkey rose to 40,642": on the counted phrase's event
-        counted = [t for t in noun_tokens[:1]] + [
+        counted = noun_tokens[:1] + [
             c
             for c in (verb.children if verb is not None else [])
             if c.dep_ in {"nsubj", "nsubjpass"}

@@ -274,9 +274,9 @@ def _rivals(reps: list[Claim], known: list[Claim], found: list[Finding]) -> list
     recorded 2,300"): a contradiction, besides whatever the article changes.
 
     Only on a metric the story already tracks, in an article that is not stale, at
-    most one per metric, and only when the second source has not said so before. The rival answers the article's lead figure, within three
-    paragraphs of it: a figure far down the page is more often another story's (a
-    teaser) or a partial count than a rival one.
+    most one per metric, and only when the second source has not said so before. The
+    rival answers the article's lead figure, within three paragraphs of it: a figure
+    far down the page is more often another story's (a teaser) or a partial count.
     """
     findings: list[Finding] = []
     alerted = {id(f.new) for f in found}

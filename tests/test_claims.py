@@ -319,8 +319,8 @@ def test_a_figure_for_areas_held_by_one_side_is_a_part_and_the_total_keeps_its_c
     }
     assert scopes == {
         3581: "in syria",
-        1414: "in government-held areas",
-        2167: "in rebel-held northwest",
+        1414: "only in government-held areas",
+        2167: "only in rebel-held northwest",
     }
 
 

@@ -244,3 +244,8 @@ def test_a_story_counting_two_countries_keeps_them_apart():
         compare([fig("3,162", 9, metric=in_syria), fig("7,800", 9)], known)[0].old.quantity.value
         == 1932
     )
+
+
+def test_a_part_held_by_one_side_is_never_folded_into_the_total():
+    part = Metric("dead", "people", None, "only in government-held areas")
+    assert compare([fig("1,262", 9, metric=part)], [fig("3,162", 8)]) == []
