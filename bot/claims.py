@@ -793,32 +793,25 @@ def _clause_verb(tok: Token) -> Token | None:
 _ORDER_VERBS = {"order", "seek", "issue", "request", "want", "demand"}
 
 
+def _governors(tok: Token | None, n: int) -> list[Token]:
+    """`tok` and up to n - 1 of the words it hangs from, nearest first."""
+    out: list[Token] = []
+    while tok is not None and len(out) < n:
+        out.append(tok)
+        tok = tok.head if tok.head.i != tok.i else None
+    return out
+
+
 def _is_ordered(verb: Token | None) -> bool:
-    t = verb
-    for _ in range(3):
-        if t is None:
-            return False
-        if t.lemma_.lower() in _ORDER_VERBS:
-            return True
-        if t.head.i == t.i:
-            return False
-        t = t.head
-    return False
+    return any(t.lemma_.lower() in _ORDER_VERBS for t in _governors(verb, 3))
 
 
 def _is_projection(verb: Token | None) -> bool:
-    t = verb
-    for _ in range(4):
-        if t is None:
-            return False
-        if any(c.dep_ == "aux" and c.lower_ in _MODALS for c in t.children):
-            return True
-        if t.lemma_.lower() in _PROJECTION_VERBS:
-            return True
-        if t.head.i == t.i:
-            return False
-        t = t.head
-    return False
+    return any(
+        t.lemma_.lower() in _PROJECTION_VERBS
+        or any(c.dep_ == "aux" and c.lower_ in _MODALS for c in t.children)
+        for t in _governors(verb, 4)
+    )
 
 
 def _past_years(sent: Span, published: datetime) -> list[Token]:
@@ -885,6 +878,11 @@ def _place_part(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str
     held = _held_area(sent, verb, noun_tokens)
     if held:
         return held
+    subjects = [
+        c for c in (verb.children if verb is not None else []) if c.dep_ in {"nsubj", "nsubjpass"}
+    ]
+    # the counted phrase: "the number of people killed in Turkey rose to 40,642"
+    counted = {t.i for c in noun_tokens[:1] + subjects for t in c.subtree}
     for prep in sent:
         if prep.lower_ != "in" or prep.dep_ != "prep":
             continue
@@ -893,27 +891,16 @@ def _place_part(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str
             continue
         leading = prep.i == sent.start
         alone = any(t.lower_ == "alone" for t in sent.doc[pobj.i + 1 : pobj.i + 3])
-        on_event = verb is not None and prep.head.i == verb.i  # "14,014 have died in Turkey"
-        # "the number of people killed in Turkey rose to 40,642": on the counted phrase's event
-        counted = noun_tokens[:1] + [
-            c
-            for c in (verb.children if verb is not None else [])
-            if c.dep_ in {"nsubj", "nsubjpass"}
-        ]
-        on_event = on_event or (
-            prep.head.dep_ in {"acl", "relcl"}
-            and prep.head.lemma_.lower() in EVENT_WORDS
-            and any(prep.i in {t.i for t in c.subtree} for c in counted)
-        )
         if (leading or alone) and (verb is None or prep.head in (verb, verb.head) or leading):
             return "in " + pobj.text.lower()
+        on_event = (verb is not None and prep.head.i == verb.i) or (  # "have died in Turkey"
+            prep.head.dep_ in {"acl", "relcl"}
+            and prep.head.lemma_.lower() in EVENT_WORDS
+            and prep.i in counted
+        )
         if on_event and country_of(pobj.text):  # countries: a city is a story's own place
             return "in " + pobj.text.lower()
-    tallies = noun_tokens[:1] + [
-        c
-        for c in (verb.children if verb is not None else [])
-        if c.dep_ in {"nsubj", "nsubjpass"} and c.lemma_.lower() in MEASURE_NOUNS
-    ]
+    tallies = noun_tokens[:1] + [c for c in subjects if c.lemma_.lower() in MEASURE_NOUNS]
     for t in tallies:  # "Turkey's death toll climbed to 8,574"
         poss = next((c for c in t.children if c.dep_ == "poss"), None)
         if poss is not None and country_of(poss.text) and not _coordinated(poss):
@@ -1223,9 +1210,10 @@ def _figure_claims(sent: Span, position: int, ctx: _Context) -> list[Claim]:
         and not (years and _is_historical_comparison(m.anchor, years))
     ]
     for m, reading in readings + _none_yet(sent):
-        if reading is None or _is_projection(reading.verb or _clause_verb(m.anchor)):
+        if reading is None:
             continue
-        if reading.event == "arrested" and _is_ordered(reading.verb or _clause_verb(m.anchor)):
+        governing = reading.verb or _clause_verb(m.anchor)
+        if _is_projection(governing) or reading.event == "arrested" and _is_ordered(governing):
             continue
         noun_tokens = [m.anchor.head] if m.anchor.dep_ == "nummod" else []
         scope = _scope(sent, reading, noun_tokens)
