@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.model import (
@@ -58,7 +58,8 @@ def claim_columns(c: Claim) -> dict:
     }
 
 
-def claim_from_row(row: ClaimRow) -> Claim:
+def claim_from_row(row: ClaimRow | Row) -> Claim:
+    """A claim from its ORM row or a plain row of the claims table."""
     quantity = None
     if row.kind == ClaimKind.FIGURE:
         quantity = Quantity(
@@ -93,6 +94,15 @@ def _story(row: StoryRow) -> Story:
         first_published=_aware(row.first_published),
         last_published=_aware(row.last_published),
     )
+
+
+_STORED_ARTICLE = (
+    ArticleRow.id,
+    ArticleRow.key,
+    ArticleRow.content_hash,
+    ArticleRow.story_id,
+    ArticleRow.text,
+)
 
 
 class StoryCache:
@@ -136,11 +146,13 @@ class ArticleQueries:
         ):
             if not value:
                 continue
-            row = self.s.scalars(
-                select(ArticleRow).where(ArticleRow.tenant == tenant, column == value).limit(1)
+            row = self.s.execute(
+                select(*_STORED_ARTICLE)
+                .where(ArticleRow.tenant == tenant, column == value)
+                .limit(1)
             ).first()
             if row is not None:
-                return StoredArticle(row.id, row.key, row.content_hash, row.story_id, row.text)
+                return StoredArticle(*row)
         return None
 
     def add_article(
@@ -254,8 +266,9 @@ class ArticleQueries:
         """Claims of one story about these events: the index keeps this off a scan."""
         if not predicates:
             return []
-        rows = self.s.scalars(
-            select(ClaimRow).where(
+        # Plain rows, not ORM objects: read once per article, never changed here.
+        rows = self.s.execute(
+            select(*ClaimRow.__table__.c).where(
                 ClaimRow.story_id == story_id,
                 ClaimRow.kind == kind.value,
                 ClaimRow.predicate.in_(sorted(predicates)),
