@@ -20,6 +20,11 @@ def figures(text: str, published: datetime = FRIDAY):
     return [c for c in claims_of(text, published) if c.kind == ClaimKind.FIGURE]
 
 
+def figure_readings(text: str) -> set[tuple[str, float | None]]:
+    """(event, value) of each figure: what most extraction rules are about."""
+    return {(c.metric.predicate, c.quantity.value) for c in figures(text)}
+
+
 def statuses(text: str, published: datetime = FRIDAY):
     return [c for c in claims_of(text, published) if c.kind == ClaimKind.STATUS]
 
@@ -229,10 +234,9 @@ def test_a_release_on_a_named_day_is_that_days_batch():
 
 
 def test_a_headline_toll_the_parser_misreads_is_read_from_the_words_before_the_verb():
-    readings = {
-        (c.metric.predicate, c.quantity.value)
-        for c in figures("Quake toll climbs to 22; unaccounted-for list cut to 126 after review")
-    }
+    readings = figure_readings(
+        "Quake toll climbs to 22; unaccounted-for list cut to 126 after review"
+    )
     # 22 is the toll, not the unaccounted-for figure the words after it name
     assert ("dead", 22) in readings
     assert ("missing", 22) not in readings
@@ -247,10 +251,9 @@ def test_a_long_subject_before_rose_to_still_names_the_tally():
 
 
 def test_a_count_with_an_adjective_predicate():
-    readings = {
-        (c.metric.predicate, c.quantity.value)
-        for c in figures("Tower collapse: death toll rises to 4, with 159 people unaccounted for")
-    }
+    readings = figure_readings(
+        "Tower collapse: death toll rises to 4, with 159 people unaccounted for"
+    )
     assert readings == {("dead", 4), ("missing", 159)}
 
 
@@ -279,11 +282,10 @@ def test_a_relative_clause_with_its_own_figure_does_not_tell_of_the_noun():
 
 
 def test_spun_wording_still_counts_people_and_only_people():
-    readings = {
-        (c.metric.predicate, c.quantity.value)
-        for c in figures("The agency said 2,103 confirmed circumstances of the virus had been "
-                         "reported from 42 nations, and 24 hostages were launched on Friday.")
-    }  # fmt: skip
+    readings = figure_readings(
+        "The agency said 2,103 confirmed circumstances of the virus had been "
+        "reported from 42 nations, and 24 hostages were launched on Friday."
+    )
     assert {("infected", 2103), ("released", 24)} <= readings
     assert figures("The army launched 40 drones at the city overnight.") == []
 
@@ -301,10 +303,7 @@ def test_a_country_named_on_the_tally_scopes_it():
 
 
 def test_a_gapped_second_tally_borrows_the_first_ones_verb():
-    readings = {
-        (c.metric.predicate, c.quantity.value)
-        for c in figures("The death toll rose to 5,894 and the number of injured to 34,810.")
-    }
+    readings = figure_readings("The death toll rose to 5,894 and the number of injured to 34,810.")
     assert readings == {("dead", 5894), ("injured", 34810)}
 
 
