@@ -18,7 +18,7 @@ from bot.comparison import Finding, compare, predicates_to_load, settle_standing
 from bot.delivery import route_alert
 from bot.model import Alert, Article, Claim, ClaimKind, Story
 from bot.reading import content_hash
-from bot.stories import WINDOW, best_story, merge, signature
+from bot.stories import WINDOW, merge, signature
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,8 @@ class Pipeline:
 
     @staticmethod
     def _story_for(tx, tenant: str, article: Article, terms: dict[str, float]) -> Story | None:
-        candidates = tx.recent_stories(tenant, article.published - WINDOW - timedelta(days=1))
-        story, _score = best_story(terms, article.published, candidates)
+        active = tx.active_stories(tenant, article.published - WINDOW - timedelta(days=1))
+        story, _score = active.best(terms, article.published)
         return story
 
     @staticmethod

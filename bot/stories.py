@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.model import Article, Story
@@ -173,18 +175,6 @@ def signature(article: Article) -> dict[str, float]:
     return {w: 1 + math.log(c) for w, c in counts.most_common(MAX_TERMS)}
 
 
-def similarity(a: dict[str, float], b: dict[str, float]) -> float:
-    """Cosine of two signatures. Called for every active story per article (hundreds),
-    so the shared terms come from a C-level key intersection (a story sharing none
-    costs one set operation) and the norms from math.hypot, not Python loops."""
-    shared = a.keys() & b.keys()
-    if not shared:
-        return 0.0
-    dot = sum(a[k] * b[k] for k in shared)
-    na, nb = math.hypot(*a.values()), math.hypot(*b.values())
-    return dot / (na * nb) if na and nb else 0.0
-
-
 def merge(story_terms: dict[str, float], article_terms: dict[str, float]) -> dict[str, float]:
     """The story's signature after it takes in an article (kept to its strongest terms)."""
     merged = dict(story_terms)
@@ -194,25 +184,89 @@ def merge(story_terms: dict[str, float], article_terms: dict[str, float]) -> dic
     return {k: round(v, 3) for k, v in top}
 
 
+class StoryIndex:
+    """Story signatures inverted by term, so scoring an article touches only the
+    stories that share a term with it, once per shared term.
+
+    At a million stored claims about 1,900 stories are active; testing each one
+    for overlap cost more than the rest of grouping. Kept between articles by the
+    store (see store.articles.StoryCache), which adds a story again when it changes.
+    """
+
+    def __init__(self, stories: Iterable[Story] = ()) -> None:
+        self.stories: dict[int, Story] = {}
+        self._postings: dict[str, dict[int, float]] = {}
+        for story in stories:
+            self.add(story)
+
+    def add(self, story: Story) -> None:
+        """Index a story, replacing the version of it indexed before."""
+        self.discard(story.id)
+        self.stories[story.id] = story
+        for term, weight in story.terms.items():
+            self._postings.setdefault(term, {})[story.id] = weight
+
+    def discard(self, story_id: int) -> None:
+        story = self.stories.pop(story_id, None)
+        if story is None:
+            return
+        for term in story.terms:
+            posting = self._postings[term]
+            del posting[story_id]
+            if not posting:
+                del self._postings[term]
+
+    def best(
+        self, terms: dict[str, float], published: datetime, among: Collection[int] | None = None
+    ) -> tuple[Story | None, float]:
+        """The story this article belongs to, or None when it starts a new one.
+
+        Only stories in `among` (all indexed ones when None) that were active within
+        WINDOW of `published` count. Equal scores go to the older story (lower id).
+        """
+        norm = math.hypot(*terms.values())
+        if not norm:
+            return None, 0.0
+        dots: dict[int, float] = {}
+        for term, weight in terms.items():
+            for story_id, story_weight in self._postings.get(term, {}).items():
+                dots[story_id] = dots.get(story_id, 0.0) + weight * story_weight
+        earliest, latest = published - WINDOW, published + WINDOW
+        best: Story | None = None
+        best_score = 0.0
+        for story_id, dot in dots.items():
+            if among is not None and story_id not in among:
+                continue
+            story = self.stories[story_id]
+            if (
+                story.first_published
+                and story.last_published
+                and not (story.first_published <= latest and story.last_published >= earliest)
+            ) or not story.norm:
+                continue
+            score = dot / (norm * story.norm)
+            if score > best_score or (score == best_score and best and story_id < best.id):
+                best, best_score = story, score
+        return (best, best_score) if best_score >= JOIN_THRESHOLD else (None, best_score)
+
+
+@dataclass(frozen=True)
+class ActiveStories:
+    """The stories an article may join: an index, and which of its stories are in play."""
+
+    index: StoryIndex
+    ids: Collection[int] | None = None  # None: every indexed story
+
+    def best(self, terms: dict[str, float], published: datetime) -> tuple[Story | None, float]:
+        return self.index.best(terms, published, self.ids)
+
+    def __iter__(self) -> Iterator[Story]:
+        ids = self.index.stories.keys() if self.ids is None else self.ids
+        return (self.index.stories[i] for i in ids)
+
+
 def best_story(
-    terms: dict[str, float], published: datetime, candidates: list[Story]
+    terms: dict[str, float], published: datetime, candidates: Iterable[Story]
 ) -> tuple[Story | None, float]:
-    """The story this article belongs to, or None when it starts a new one."""
-    best: tuple[Story | None, float] = (None, 0.0)
-    keys, norm = terms.keys(), math.hypot(*terms.values())
-    earliest, latest = published - WINDOW, published + WINDOW
-    for story in candidates:
-        if (
-            story.last_published
-            and story.first_published
-            and not (story.first_published <= latest and story.last_published >= earliest)
-        ):
-            continue
-        if keys.isdisjoint(story.terms) or not norm or not story.norm:
-            continue
-        score = sum(terms[k] * story.terms[k] for k in keys & story.terms.keys()) / (
-            norm * story.norm
-        )  # similarity(terms, story.terms), with both norms known
-        if score > best[1]:
-            best = (story, score)
-    return best if best[1] >= JOIN_THRESHOLD else (None, best[1])
+    """The story among `candidates` this article belongs to, or None (see StoryIndex.best)."""
+    return StoryIndex(candidates).best(terms, published)

@@ -19,6 +19,7 @@ from bot.model import (
     Quantity,
     Story,
 )
+from bot.stories import ActiveStories, StoryIndex
 from store.tables import AlertRow, ArticleRow, ClaimRow, StoryRow
 from store.tables import aware as _aware
 
@@ -106,18 +107,23 @@ _STORED_ARTICLE = (
 
 
 class StoryCache:
-    """Decoded story signatures kept between transactions, by story id, checked by revision.
+    """Decoded story signatures kept between transactions, checked by revision.
 
     Grouping reads every story active in the last weeks for each article; decoding
     their JSON signatures each time grew with the store and dominated ingest at a
-    million claims. Only (id, revision) is read per article now; a story whose
-    revision moved (updated here or by another process) is read again, and a
-    failed transaction empties the cache (see Store.session).
+    million claims. Only (id, revision) is read per article now, from a covering
+    index; a story whose revision moved (updated here or by another process) is
+    read again, and a failed transaction empties the cache (see Store.session).
     """
 
     def __init__(self, limit: int = 20_000) -> None:
-        self.entries: dict[int, tuple[int, Story]] = {}
+        self.revisions: dict[int, int] = {}
+        self.index = StoryIndex()
         self.limit = limit
+
+    def clear(self) -> None:
+        self.revisions.clear()
+        self.index = StoryIndex()
 
 
 class ArticleQueries:
@@ -195,26 +201,28 @@ class ArticleQueries:
         )
 
     # -- stories ------------------------------------------------------------
-    def recent_stories(self, tenant: str, since: datetime) -> list[Story]:
+    def active_stories(self, tenant: str, since: datetime) -> ActiveStories:
         """Stories active since `since`; signatures come from the store's cache when unchanged."""
         window = (StoryRow.tenant == tenant, StoryRow.last_published >= since)
         cache: StoryCache | None = getattr(self, "story_cache", None)
         if cache is None:
-            return [_story(r) for r in self.s.scalars(select(StoryRow).where(*window))]
+            rows = self.s.scalars(select(StoryRow).where(*window))
+            return ActiveStories(StoryIndex(_story(r) for r in rows))
         # Core, not ORM: a thousand or more (id, revision) rows per article
-        current = (
+        current = dict(
             self.s.connection().execute(select(StoryRow.id, StoryRow.revision).where(*window)).all()
         )
-        entries = cache.entries
-        stale = [sid for sid, rev in current if entries.get(sid, (None,))[0] != rev]
+        revisions = cache.revisions
+        stale = [sid for sid, rev in current.items() if revisions.get(sid) != rev]
         for i in range(0, len(stale), 500):
             for r in self.s.scalars(select(StoryRow).where(StoryRow.id.in_(stale[i : i + 500]))):
-                entries[r.id] = (r.revision, _story(r))
-        found = [entries[sid][1] for sid, _rev in current if sid in entries]
-        if len(entries) > cache.limit:  # keep what this window uses, drop the rest
-            keep = {sid for sid, _rev in current}
-            cache.entries = {sid: e for sid, e in entries.items() if sid in keep}
-        return found
+                revisions[r.id] = r.revision
+                cache.index.add(_story(r))
+        if len(revisions) > cache.limit:  # keep what this window uses, drop the rest
+            for sid in [sid for sid in revisions if sid not in current]:
+                del revisions[sid]
+                cache.index.discard(sid)
+        return ActiveStories(cache.index, current.keys())
 
     def stories(self, tenant: str) -> list[Story]:
         rows = self.s.scalars(

@@ -80,7 +80,7 @@ class Store:
         except BaseException:
             # What this transaction read after its own writes was never committed; a
             # later commit could reuse the same revision number, so forget it all.
-            self._story_cache.entries.clear()
+            self._story_cache.clear()
             raise
 
     def close(self) -> None:

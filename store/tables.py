@@ -46,7 +46,8 @@ class StoryRow(Base):
     last_published: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Bumped whenever `terms` change, so cached signatures know when to re-read.
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    __table_args__ = (Index("ix_stories_tenant_last", "tenant", "last_published"),)
+    # revision too: the per-article window read is then an index-only scan
+    __table_args__ = (Index("ix_stories_tenant_last_rev", "tenant", "last_published", "revision"),)
 
 
 class ArticleRow(Base):

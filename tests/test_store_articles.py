@@ -73,3 +73,15 @@ def test_a_failed_unit_of_work_leaves_nothing(db_url: str) -> None:
         assert tx.count_articles("local") == 0
         assert tx.stories("local") == []
     store.close()
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_declares(db_url: str) -> None:
+    """A column or index added to store/tables.py without a migration shows up here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from store.tables import Base
+
+    store = Store(db_url)
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
