@@ -177,6 +177,24 @@ def _is_candidate(text: str) -> bool:
     return bool(counts and _EVENTISH.search(text) or _STATUSISH.search(text))
 
 
+# An editor's correction quotes the outlet's own error ("An earlier version of this
+# article said 176 victims had been identified"): never a claim.
+_CORRECTION_NOTE = re.compile(
+    r"^\W*(?:correction|clarification|editor'?s note)\b|\ban earlier version of this "
+    r"(?:article|story|report|piece)\b",
+    re.I,
+)
+
+
+# "MUAN, South Korea - ", "SAN JOSÉ MINE - ", "KYIV (Reuters) - ": where the story was
+# filed. Left in, the parser makes the place the subject of the first clause (and so
+# the source of its figures).
+_DATELINE = re.compile(
+    r"^[A-ZÀ-Þ][A-ZÀ-Þ.'’]+(?:[ /]+[A-ZÀ-Þ][A-ZÀ-Þ.'’]+)*(?:,(?: [A-Z][\w.'’]*)+)?"
+    r"(?: \([A-Z][\w ]*\))? [-–—] (?=[A-Z\d\"“])"
+)
+
+
 def _candidate_sentences(paras: list[str]) -> list[tuple[int, str]]:
     """(position, text) of the sentences worth a full parse, in text order.
 
@@ -186,8 +204,9 @@ def _candidate_sentences(paras: list[str]) -> list[tuple[int, str]]:
     caps = _body_capitals(paras)
     units: list[tuple[int, str]] = []
     for i, para in enumerate(paras):
-        if not _is_candidate(para):
+        if not _is_candidate(para) or _CORRECTION_NOTE.search(para):
             continue
+        para = _DATELINE.sub("", para)
         text = _recase_headline(para, caps) if i == 0 or len(para.split()) < 16 else para
         sentences = [s.text for s in _sentence_splitter()(text).sents]
         chosen: set[int] = set()
@@ -644,9 +663,9 @@ def _read_parse(m: _Mention) -> _Reading | None:
         noun = a
     if noun is None:
         return None
-    if any(c.dep_ == "prep" and c.lower_ == "of" for c in a.children):
+    if any(c.dep_ == "prep" and c.lower_ == "of" for c in a.children) and not _identifying(a):
         # partitive: "74 of the 97 victims", "one of the soldiers", "a father of two of
-        # the missing pupils"
+        # the missing pupils"; but "identified 88 of the dead" counts the identified
         return None
     if noun.dep_ == "pobj" and noun.head.lower_ in {"including", "among", "excluding"}:
         return None  # a part of a larger group
@@ -697,6 +716,12 @@ def _read_parse(m: _Mention) -> _Reading | None:
     for toks in levels if event is None else []:
         head = toks[0] if toks else None
         if head is not None and head.pos_ == "VERB" and head.lemma_.lower() in _CONTRARY:
+            verb_of_holder = _identifying(holder)
+            if verb_of_holder is not None and verb_of_holder.i == head.i:
+                if not _counts_identified(head, family):
+                    return None
+                event = "identified"
+                break
             return None  # "1,732 people ... had been found safe": the contrary of missing
         event = _classify(toks)
         if event:
@@ -723,6 +748,30 @@ def _read_parse(m: _Mention) -> _Reading | None:
         return None
     group = _group(family)
     return _Reading(event, entity or "people", group, verb)
+
+
+def _identifying(counted: Token) -> Token | None:
+    """The verb "identify" whose subject or object is this counted phrase, if any."""
+    verb = counted.head
+    if verb.lemma_.lower() != "identify" or verb.pos_ != "VERB":
+        return None
+    if counted.dep_ in {"nsubjpass", "dobj"}:
+        return verb
+    if counted.dep_ == "nsubj" and not any(c.dep_ == "dobj" for c in verb.children):
+        return verb  # a headline's "141 victims identified"
+    return None
+
+
+def _counts_identified(verb: Token, family: list[Token]) -> bool:
+    """ "141 of the 179 people killed had been identified", "identified 88 of the dead":
+    the victims named so far, a tally that climbs to the toll. Not "yet to be
+    identified" (those still unnamed), and not "identified 73 cases" (an infection).
+    """
+    if any(c.dep_ == "neg" or c.dep_ == "aux" and c.lower_ == "to" for c in verb.children):
+        return False
+    if _is_projection(verb):
+        return False
+    return _classify(family) in {None, "dead"}
 
 
 def _accounted_for(sent: Span) -> bool:

@@ -60,6 +60,7 @@ ALERTING_EVENTS = {
     "released",
     "evacuated",
     "survived",
+    "identified",
     "displaced",
     "rescued",
     "hospitalized",
@@ -349,4 +350,7 @@ QUERY_SYNONYMS: dict[str, set[str]] = {
     "infections": {"infected"},
     "rescued": {"rescued"},
     "hospitalized": {"hospitalized"},
+    "identified": {"identified"},
+    "identification": {"identified"},
+    "victims": {"dead", "identified"},
 }

@@ -343,3 +343,49 @@ def test_a_tally_as_the_subject_of_a_copula():
     [c] = figures("The combined toll was 35,224.")
     assert (c.metric.predicate, c.quantity.value) == ("dead", 35224)
     assert figures("Its population was 12,000.") == []
+
+
+def test_victims_identified_is_a_tally_of_its_own():
+    assert figure_readings(
+        "Officials said 141 of the 179 people killed had now been identified."
+    ) == {
+        ("identified", 141),
+        ("dead", 179),
+    }
+    assert figure_readings("Authorities had identified 88 of the dead, officials said.") == {
+        ("identified", 88)
+    }
+    assert figure_readings("Crash survivor at risk of paralysis; 141 victims identified") == {
+        ("identified", 141)
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The bodies of 52 victims have still not been identified.",  # not yet named
+        "101 of the bodies are yet to be identified, a railway official said.",
+        "The remaining five victims would have to be identified by DNA analysis.",
+        "The agency said it had identified 2,103 cases since May.",  # an infection count
+    ],
+)
+def test_victims_not_yet_identified_and_other_identifications_are_not_that_tally(text):
+    assert ("identified", 52) not in figure_readings(text)
+    assert {event for event, _ in figure_readings(text)} <= {"dead", "infected"}
+
+
+def test_a_correction_note_quotes_an_error_not_a_claim():
+    text = (
+        "Authorities have identified 174 of the 179 people killed, officials said.\n"
+        "Correction: An earlier version of this article said 176 people had been killed."
+    )
+    assert figure_readings(text) == {("identified", 174), ("dead", 179)}
+
+
+def test_a_dateline_is_where_the_story_was_filed_not_who_said_it():
+    (dead, injured) = figures(
+        "BALASORE, India - At least 50 people were killed and more than 350 injured when "
+        "a passenger train derailed, officials said."
+    )
+    assert (dead.source, injured.source) == ("officials", "officials")
+    assert dead.sentence.startswith("At least 50 people were killed")
