@@ -1290,6 +1290,8 @@ def _status_word(tok: Token) -> str | None:
     ):
         return "presumed dead"  # "presumed dead", "presumed to be dead", "believed to have died"
     if lemma == "find":
+        if any(c.dep_ == "dobj" and c.lemma_.lower() == "way" for c in tok.children):
+            return None  # "found their way back": they made it, nobody found them
         comps = {c.lower_ for c in tok.children if c.dep_ in {"oprd", "acomp", "xcomp", "advmod"}}
         if "dead" in comps:
             return "dead"

@@ -389,3 +389,12 @@ def test_a_dateline_is_where_the_story_was_filed_not_who_said_it():
     )
     assert (dead.source, injured.source) == ("officials", "officials")
     assert dead.sentence.startswith("At least 50 people were killed")
+
+
+def test_finding_ones_way_back_is_not_being_found():
+    text = "But 25 of them escaped from their captors and found their way back to the town."
+    assert [c.status for c in statuses(text)] == []
+    assert [c.status for c in statuses("Rescuers found the missing hiker on Sunday.")] == [
+        "found",
+        "missing",
+    ]
