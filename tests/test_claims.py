@@ -398,3 +398,14 @@ def test_finding_ones_way_back_is_not_being_found():
         "found",
         "missing",
     ]
+
+
+def test_a_claim_quotes_its_whole_sentence_even_where_the_parser_would_cut_it():
+    text = (
+        "In Syria, the health ministry said 711 people had been killed and 1,431 injured "
+        "in government-held areas, most of them in the provinces of Aleppo, Hama, Latakia "
+        "and Tartus."
+    )
+    (dead, *_) = figures(text)
+    assert (dead.metric.predicate, dead.quantity.value) == ("dead", 711)
+    assert dead.sentence == text
