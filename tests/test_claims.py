@@ -25,6 +25,11 @@ def figure_readings(text: str) -> set[tuple[str, float | None]]:
     return {(c.metric.predicate, c.quantity.value) for c in figures(text)}
 
 
+def figure_scopes(text: str) -> dict[float | None, str | None]:
+    """value -> scope of each figure: which part of the story a figure counts."""
+    return {c.quantity.value: c.metric.scope for c in figures(text)}
+
+
 def statuses(text: str, published: datetime = FRIDAY):
     return [c for c in claims_of(text, published) if c.kind == ClaimKind.STATUS]
 
@@ -291,14 +296,11 @@ def test_spun_wording_still_counts_people_and_only_people():
 
 
 def test_a_country_named_on_the_tally_scopes_it():
-    scopes = {
-        c.quantity.value: c.metric.scope
-        for c in figures(
-            "Turkey's death toll climbed to 8,574, the vice president said. The number of "
-            "people killed in Syria rose to 2,662. The quakes killed 11,200 people in Turkey "
-            "and Syria. The flood killed 300 people in Derna."
-        )
-    }
+    scopes = figure_scopes(
+        "Turkey's death toll climbed to 8,574, the vice president said. The number of "
+        "people killed in Syria rose to 2,662. The quakes killed 11,200 people in Turkey "
+        "and Syria. The flood killed 300 people in Derna."
+    )
     assert scopes == {8574: "in turkey", 2662: "in syria", 11200: None, 300: None}
 
 
@@ -308,14 +310,11 @@ def test_a_gapped_second_tally_borrows_the_first_ones_verb():
 
 
 def test_a_figure_for_areas_held_by_one_side_is_a_part_and_the_total_keeps_its_country():
-    scopes = {
-        c.quantity.value: c.metric.scope
-        for c in figures(
-            "In Syria, the toll stood at 3,581: the health ministry reported 1,414 deaths in "
-            "government-held areas, and rescuers said 2,167 people had died in the "
-            "rebel-held northwest."
-        )
-    }
+    scopes = figure_scopes(
+        "In Syria, the toll stood at 3,581: the health ministry reported 1,414 deaths in "
+        "government-held areas, and rescuers said 2,167 people had died in the "
+        "rebel-held northwest."
+    )
     assert scopes == {
         3581: "in syria",
         1414: "only in government-held areas",
