@@ -172,9 +172,18 @@ def fill(
 
 
 # -- one case, in a child process ------------------------------------------------
-def run_case(url: str, claims: int, n_articles: int, stories_per_day: float) -> dict:
+def run_case(
+    url: str, claims: int, n_articles: int, stories_per_day: float, batches: list[int]
+) -> list[dict]:
+    """One row per batch size, all on one filled store (each size gets new stories).
+
+    Batch 1 is an article on its own (a link posted in a channel); a larger batch
+    is what the poller hands the pipeline when that many polls finish together: one
+    extraction pass, then each article's own transaction. An article's latency is
+    from its batch's start to its own commit.
+    """
     from bot.claims import load_nlp
-    from bot.pipeline import Pipeline
+    from bot.pipeline import Incoming, Pipeline
     from store import Store
 
     stories, articles, stored, fill_s = fill(url, claims, stories_per_day)
@@ -183,34 +192,42 @@ def run_case(url: str, claims: int, n_articles: int, stories_per_day: float) -> 
     recombiner = Recombiner(load_base())
     for a in recombiner.articles(5, T_END, first_story=500_000):  # warm-up, untimed
         pipeline.ingest(a, TENANT)
-    timed = recombiner.articles(n_articles, T_END + timedelta(hours=1))
-    latencies = []
-    extracted = alerts = 0
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    for a in timed:
-        t = time.perf_counter()
-        result = pipeline.ingest(a, TENANT)
-        latencies.append(time.perf_counter() - t)
-        extracted += len(result.claims)
-        alerts += len(result.alerts)
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    rows = []
+    for i, batch in enumerate(batches):
+        start = T_END + timedelta(hours=1, days=7 * i)
+        timed = recombiner.articles(n_articles, start, first_story=100_000 * i)
+        latencies = []
+        extracted = alerts = 0
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for j in range(0, len(timed), batch):
+            t = time.perf_counter()
+            for prepared in pipeline.prepare([Incoming(a, TENANT) for a in timed[j : j + batch]]):
+                result = pipeline.commit(prepared)
+                latencies.append(time.perf_counter() - t)
+                extracted += len(result.claims)
+                alerts += len(result.alerts)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        q = statistics.quantiles(latencies, n=20)
+        rows.append(
+            dict(
+                db=url.split(":", 1)[0],
+                claims=stored,
+                stories=stories,
+                articles_stored=articles,
+                fill_s=round(fill_s, 1),
+                batch=batch,
+                articles=len(timed),
+                per_s=round(len(timed) / wall, 1),
+                p50_ms=round(statistics.median(latencies) * 1000, 1),
+                p95_ms=round(q[18] * 1000, 1),
+                cpu_ms=round(cpu / len(timed) * 1000, 1),
+                new_claims=extracted,
+                alerts=alerts,
+            )
+        )
     store.close()
-    q = statistics.quantiles(latencies, n=20)
-    return dict(
-        db=url.split(":", 1)[0],
-        claims=stored,
-        stories=stories,
-        articles_stored=articles,
-        fill_s=round(fill_s, 1),
-        articles=len(timed),
-        per_s=round(len(timed) / wall, 1),
-        p50_ms=round(statistics.median(latencies) * 1000, 1),
-        p95_ms=round(q[18] * 1000, 1),
-        cpu_ms=round(cpu / len(timed) * 1000, 1),
-        new_claims=extracted,
-        alerts=alerts,
-        rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    )
+    rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return [dict(r, rss_mb=rss) for r in rows]
 
 
 # -- the driver --------------------------------------------------------------------
@@ -256,6 +273,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000,1000000", help="claims already stored")
     ap.add_argument("--db", default="auto", help="sqlite, postgresql, both or auto")
     ap.add_argument("--articles", type=int, default=200, help="timed articles per case")
+    ap.add_argument(
+        "--batch", default="1,20", help="articles per pipeline batch (1: one at a time)"
+    )
     ap.add_argument("--stories-per-day", type=float, default=20.0, help="arrival rate of the fill")
     ap.add_argument("--json", action="store_true", help="one JSON object per case")
     ap.add_argument("--case", help=argparse.SUPPRESS)  # internal: run one case, print JSON
@@ -263,7 +283,8 @@ def main() -> None:
 
     if args.case:
         url, m = args.case.rsplit("|", 1)
-        print(json.dumps(run_case(url, int(m), args.articles, args.stories_per_day)))
+        batches = [int(b) for b in args.batch.split(",")]
+        print(json.dumps(run_case(url, int(m), args.articles, args.stories_per_day, batches)))
         return
 
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
@@ -281,7 +302,7 @@ def main() -> None:
     )
     if not args.json:
         print(
-            f"{'db':<11}{'claims M':>10}{'stories':>9}{'fill s':>8}{'art/s':>8}"
+            f"{'db':<11}{'claims M':>10}{'stories':>9}{'fill s':>8}{'batch':>6}{'art/s':>8}"
             f"{'p50 ms':>8}{'p95 ms':>8}{'cpu ms':>8}{'alerts':>8}{'RSS MB':>8}"
         )
     with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
@@ -292,7 +313,7 @@ def main() -> None:
             try:
                 out = subprocess.run(
                     [sys.executable, __file__, "--case", f"{url}|{m}",
-                     "--articles", str(args.articles),
+                     "--articles", str(args.articles), "--batch", args.batch,
                      "--stories-per-day", str(args.stories_per_day)],
                     check=True, capture_output=True, text=True,
                 )  # fmt: skip
@@ -305,14 +326,14 @@ def main() -> None:
                 else:
                     for p in Path(tmp).glob(f"bench-{m}.db*"):
                         p.unlink()
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            if args.json:
-                print(json.dumps(r), flush=True)
-            else:
+            for r in json.loads(out.stdout.strip().splitlines()[-1]):
+                if args.json:
+                    print(json.dumps(r), flush=True)
+                    continue
                 print(
                     f"{r['db']:<11}{r['claims']:>10,}{r['stories']:>9,}{r['fill_s']:>8}"
-                    f"{r['per_s']:>8}{r['p50_ms']:>8}{r['p95_ms']:>8}{r['cpu_ms']:>8}"
-                    f"{r['alerts']:>8}{r['rss_mb']:>8}",
+                    f"{r['batch']:>6}{r['per_s']:>8}{r['p50_ms']:>8}{r['p95_ms']:>8}"
+                    f"{r['cpu_ms']:>8}{r['alerts']:>8}{r['rss_mb']:>8}",
                     flush=True,
                 )
 

@@ -29,6 +29,17 @@ class Article:
     guid: str | None = None
 
 
+@dataclass(frozen=True)
+class StoredArticle:
+    """What the store keeps of an article to tell a repeat from an update."""
+
+    id: int
+    key: str
+    content_hash: str
+    story_id: int | None
+    text: str
+
+
 class ClaimKind(StrEnum):
     FIGURE = "figure"
     STATUS = "status"

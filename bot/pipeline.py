@@ -7,16 +7,17 @@ locks are held only for the short read-compare-write step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Literal
 
 from spacy.language import Language
 
-from bot.claims import extract_claims
+from bot.claims import extract_claims, extract_claims_many
 from bot.comparison import Finding, compare, predicates_to_load, settle_standing
 from bot.delivery import route_alert
-from bot.model import Alert, Article, Claim, ClaimKind, Story
+from bot.model import Alert, Article, Claim, ClaimKind, StoredArticle, Story
 from bot.reading import content_hash
 from bot.stories import WINDOW, merge, signature
 
@@ -36,12 +37,44 @@ def new_paragraphs(old_text: str, new_text: str) -> str:
     return "\n".join(p for p in new_text.split("\n") if p.strip() and p.strip() not in seen)
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """One article to ingest, and whose it is."""
+
+    article: Article
+    tenant: str = "local"
+    source_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article read and analysed, ready for its transaction (`Pipeline.commit`)."""
+
+    item: Incoming
+    digest: str
+    seen: StoredArticle | None = None  # the stored article with its key, GUID or text
+    claims: list[Claim] | None = None  # None: nothing to store (a duplicate, or deferred)
+    deferred: bool = False  # shares an identity with an earlier article of its batch
+    error: Exception | None = None  # extraction failed on this article
+
+    @property
+    def duplicate(self) -> bool:
+        seen, digest = self.seen, self.digest
+        return seen is not None and (
+            seen.content_hash == digest or seen.key != self.item.article.key
+        )
+
+
 class Pipeline:
     """Extraction -> story -> comparison -> alert, over a Store.
 
     `ingest` is idempotent: an article seen before (same key, GUID or text) is a
     duplicate; one whose text changed under the same key or GUID is re-checked and
     only its new paragraphs can raise alerts.
+
+    `prepare` then `commit` split it in two so that many articles (all the polls of
+    a tick) share one extraction pass, while each is still stored in a transaction
+    of its own, in order.
     """
 
     def __init__(self, store, nlp: Language | None = None) -> None:  # store: store.Store
@@ -51,28 +84,86 @@ class Pipeline:
     def ingest(
         self, article: Article, tenant: str = "local", source_id: int | None = None
     ) -> IngestResult:
-        digest = content_hash(article.text)
+        [result] = self.ingest_many([Incoming(article, tenant, source_id)])
+        return result
+
+    def ingest_many(self, items: Sequence[Incoming]) -> list[IngestResult]:
+        """`ingest` for each, in order; raises at the first failure, keeping what came before."""
+        return [self.commit(p) for p in self.prepare(items)]
+
+    def prepare(self, items: Sequence[Incoming]) -> list[Prepared]:
+        """Look each article up, then extract the claims of the new ones in one pass.
+
+        Read-only. An article sharing its key, GUID or text with an earlier one of
+        the batch is deferred: only after that one is stored can it be told apart.
+        """
+        prepared: list[Prepared] = []
+        identities: set[tuple[str, str]] = set()
         with self.store.session() as tx:
-            seen = tx.find_article(tenant, key=article.key, guid=article.guid, content_hash=digest)
-        if seen is not None and (seen.content_hash == digest or seen.key != article.key):
+            for item in items:
+                a = item.article
+                digest = content_hash(a.text)
+                mine = {
+                    (item.tenant, f"{kind}:{v}")
+                    for kind, v in (("k", a.key), ("g", a.guid), ("h", digest))
+                    if v
+                }
+                if mine & identities:
+                    prepared.append(Prepared(item, digest, deferred=True))
+                    continue
+                identities |= mine
+                seen = tx.find_article(item.tenant, key=a.key, guid=a.guid, content_hash=digest)
+                prepared.append(Prepared(item, digest, seen))
+        todo = [i for i, p in enumerate(prepared) if not p.deferred and not p.duplicate]
+        analysed = [self._analysed(prepared[i]) for i in todo]
+        try:
+            found = extract_claims_many(analysed, self.nlp)
+        except Exception:  # one article breaks the batch: find which, spare the others
+            found = []
+            for i, article in zip(todo, analysed, strict=True):
+                try:
+                    found.append(extract_claims(article, self.nlp))
+                except Exception as exc:
+                    prepared[i] = replace(prepared[i], error=exc)
+                    found.append([])
+        for i, claims in zip(todo, found, strict=True):
+            prepared[i] = replace(prepared[i], claims=settle_standing(claims))
+        return prepared
+
+    @staticmethod
+    def _analysed(p: Prepared) -> Article:
+        article = p.item.article
+        if p.seen is None:
+            return article
+        # same page, new text: only what is new may alert
+        return replace(article, title="", text=new_paragraphs(p.seen.text, article.text))
+
+    def commit(self, p: Prepared) -> IngestResult:
+        """Store one prepared article, its claims and its alerts in one transaction."""
+        if p.error is not None:
+            raise p.error
+        if p.deferred:
+            [p] = self.prepare([p.item])
+            return self.commit(p)
+        article, tenant, seen = p.item.article, p.item.tenant, p.seen
+        if p.duplicate:
+            assert seen is not None
             return IngestResult(article.key, "duplicate", seen.story_id)
-        analysed = article
-        if seen is not None:  # same page, new text: only what is new may alert
-            analysed = replace(article, title="", text=new_paragraphs(seen.text, article.text))
-        claims = settle_standing(extract_claims(analysed, self.nlp))
+        assert p.claims is not None
+        claims = p.claims
         terms = signature(article)
         with self.store.session() as tx:
             if seen is not None:
                 story = tx.get_story(seen.story_id) if seen.story_id else None
                 article_id = seen.id
-                tx.update_article_text(seen.id, article.text, digest)
+                tx.update_article_text(seen.id, article.text, p.digest)
             else:
                 story = self._story_for(tx, tenant, article, terms)
                 if story is None:
                     story = tx.create_story(tenant, article.title, terms, article.published)
                 else:
                     tx.update_story(story.id, merge(story.terms, terms), article.published)
-                article_id = tx.add_article(tenant, article, digest, story.id, source_id)
+                article_id = tx.add_article(tenant, article, p.digest, story.id, p.item.source_id)
             if story is None:  # an updated article whose story is gone
                 story = tx.create_story(tenant, article.title, terms, article.published)
             findings = self._compare(tx, story.id, claims)

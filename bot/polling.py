@@ -22,7 +22,7 @@ import random
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
@@ -33,7 +33,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.fetch import Fetcher, FetchError, Validators
 from bot.model import Article
-from bot.pipeline import IngestResult
+from bot.pipeline import Incoming, IngestResult, Prepared
 from bot.settings import Settings
 from bot.sources import SourceError, SourceKind, detect_kind, parse_feed, parse_page
 from store.sources import SourceRecord
@@ -42,9 +42,9 @@ log = structlog.get_logger("claimwatch.polling")
 
 
 class Ingests(Protocol):
-    def ingest(
-        self, article: Article, tenant: str = "local", source_id: int | None = None
-    ) -> IngestResult: ...
+    def prepare(self, items: Sequence[Incoming]) -> list[Prepared]: ...
+
+    def commit(self, prepared: Prepared) -> IngestResult: ...
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,8 @@ class Poller:
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.per_host_concurrency)
         )
-        self._ingest_lock = asyncio.Lock()  # one article at a time: order and SQLite writes
+        self._waiting: list[_Batch] = []  # polls whose articles wait for the ingest worker
+        self._ingesting: asyncio.Task[None] | None = None  # one worker: order and SQLite writes
         self._tasks: set[asyncio.Task[PollOutcome]] = set()
         self._ticks: set[asyncio.Task] = set()
         self._closing = False
@@ -204,6 +205,8 @@ class Poller:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._ingesting is not None:  # it stops after the transaction it is in
+            await asyncio.gather(self._ingesting, return_exceptions=True)
 
     # -- one source -----------------------------------------------------------
     async def poll(self, source: SourceRecord) -> PollOutcome:
@@ -287,18 +290,58 @@ class Poller:
         return replace(article, text=page.text)
 
     async def ingest(self, source: SourceRecord, articles: list[Article]) -> list[IngestResult]:
-        """Each article in its own transaction (the pipeline's), in order."""
-        results = []
-        for article in articles:
-            async with self._ingest_lock:
+        """Each article in its own transaction (the pipeline's), in order.
+
+        One worker ingests for the whole process. The polls that finish while it is
+        busy are taken together next: one extraction pass over all their articles
+        (cheaper per article than one by one), then each article's transaction.
+        Nothing waits for a batch to fill, so a lone article is never delayed.
+        """
+        if not articles:
+            return []
+        batch = _Batch(source, articles, asyncio.get_running_loop().create_future())
+        self._waiting.append(batch)
+        if self._ingesting is None or self._ingesting.done():
+            self._ingesting = asyncio.create_task(self._ingest_waiting(), name="ingest")
+        return await batch.done
+
+    async def _ingest_waiting(self) -> None:
+        while self._waiting:
+            batches = [b for b in self._waiting if not b.done.done()]  # not given up on
+            self._waiting = []
+            outcomes = await asyncio.to_thread(self._ingest_batches, batches)
+            for b, outcome in zip(batches, outcomes, strict=True):
+                if b.done.done():
+                    continue
+                if isinstance(outcome, IngestFailed):
+                    b.done.set_exception(outcome)
+                else:
+                    b.done.set_result(outcome)
+
+    def _ingest_batches(self, batches: list[_Batch]) -> list[list[IngestResult] | IngestFailed]:
+        """A failed article fails its own poll, which is retried; the other polls go on."""
+        items = [Incoming(a, b.source.tenant, b.source.id) for b in batches for a in b.articles]
+        try:
+            prepared = iter(self.pipeline.prepare(items))
+        except Exception as exc:  # a database outage: every poll is retried later
+            return [IngestFailed(f"ingest failed: {exc!r}") for _ in batches]
+        outcomes: list[list[IngestResult] | IngestFailed] = []
+        for b in batches:
+            mine = [next(prepared) for _ in b.articles]
+            results: list[IngestResult] = []
+            for p in mine:
+                if self._closing:  # stop between transactions, never inside one
+                    outcomes.append(IngestFailed("shutting down"))
+                    break
                 try:
-                    result = await asyncio.to_thread(
-                        self.pipeline.ingest, article, source.tenant, source.id
-                    )
+                    results.append(self.pipeline.commit(p))
                 except Exception as exc:  # a bug or a database outage: retry the poll later
-                    raise IngestFailed(f"ingest failed on {article.key}: {exc!r}") from exc
-            results.append(result)
-        return results
+                    key = p.item.article.key
+                    outcomes.append(IngestFailed(f"ingest failed on {key}: {exc!r}"))
+                    break
+            else:
+                outcomes.append(results)
+        return outcomes
 
     # -- bookkeeping ------------------------------------------------------------
     def _jitter(self, seconds: float) -> timedelta:
@@ -357,6 +400,15 @@ class Poller:
     def _release(self, source_id: int) -> None:
         with self.store.session() as tx:
             tx.release_source(source_id, self.owner)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One poll's new articles, waiting for the ingest worker."""
+
+    source: SourceRecord
+    articles: list[Article]
+    done: asyncio.Future[list[IngestResult]]
 
 
 class IngestFailed(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Row, func, select
@@ -17,20 +17,12 @@ from bot.model import (
     ClaimStatus,
     Metric,
     Quantity,
+    StoredArticle,
     Story,
 )
 from bot.stories import ActiveStories, StoryIndex
 from store.tables import AlertRow, ArticleRow, ClaimRow, StoryRow
 from store.tables import aware as _aware
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    id: int
-    key: str
-    content_hash: str
-    story_id: int | None
-    text: str
 
 
 def claim_columns(c: Claim) -> dict:

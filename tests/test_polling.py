@@ -8,10 +8,13 @@ import importlib.util
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from spacy.language import Language
 from support.httpserver import LocalServer, Reply, running_server
+from support.nlp import Passes, nlp_with
 from support.seedfeed import SEEDS, StoryItem, article_page, rss, story_items
 
 from bot import watching
@@ -62,6 +65,7 @@ def poller_for(
     owner: str = "worker-a",
     timeout: float = 2.0,
     max_body: int = 1_000_000,
+    nlp: Language | None = None,
     **settings,
 ) -> Poller:
     fetch = FetchSettings(
@@ -73,7 +77,7 @@ def poller_for(
     )
     poll = PollSettings(jitter_fraction=0.0, backoff_base_seconds=60, unhealthy_after=3)
     poll = PollSettings(**{**poll.__dict__, **settings})
-    return Poller(store, Pipeline(store), Fetcher(fetch), poll, owner=owner, clock=clock)
+    return Poller(store, Pipeline(store, nlp), Fetcher(fetch), poll, owner=owner, clock=clock)
 
 
 def watch(store: Store, url: str, clock: Clock, kind: str = "feed", every: int = 600):
@@ -506,6 +510,52 @@ async def test_a_crash_mid_poll_loses_nothing_and_alerts_nothing_twice(
     tp, fp, fn, report = score_module.score(SEEDS, [as_scored(a, file_of) for a in alerts])
     assert (tp, fp, fn) == (4, 0, 0), "\n".join(report)
     await restarted.fetcher.aclose()
+    store.close()
+
+
+async def test_polls_that_finish_together_share_one_extraction_pass(
+    db_url: str, local_server: LocalServer, clock: Clock
+) -> None:
+    items = story_items()
+    base = local_server.base_url
+    url_a = local_server.route("/a.xml", Reply(rss(items[:2], base), content_type=RSS))
+    url_b = local_server.route("/b.xml", Reply(rss(items[2:4], base), content_type=RSS))
+    store = Store(db_url)
+    passes = Passes()
+    poller = poller_for(store, clock, nlp=nlp_with(passes))
+    a, b = watch(store, url_a, clock), watch(store, url_b, clock)
+    read_a, read_b = await poller.read(a), await poller.read(b)
+    got_a, got_b = await asyncio.gather(
+        poller.ingest(a, read_a.articles), poller.ingest(b, read_b.articles)
+    )
+    assert passes.calls == 1
+    assert [r.outcome for r in got_a + got_b] == ["new"] * 4
+    assert [r.article_key for r in got_a] == [x.key for x in read_a.articles]
+    assert [r.article_key for r in got_b] == [x.key for x in read_b.articles]
+    await poller.fetcher.aclose()
+    store.close()
+
+
+async def test_an_article_that_breaks_extraction_fails_its_own_poll_only(
+    db_url: str, local_server: LocalServer, clock: Clock
+) -> None:
+    items = story_items()
+    broken = replace(items[3], text=items[3].text + "\n\nBREAKS: 5 soldiers were killed.")
+    base = local_server.base_url
+    url_a = local_server.route("/a.xml", Reply(rss(items[:2], base), content_type=RSS))
+    feed_b = Reply(rss([items[2], broken], base), content_type=RSS, etag=ETAG)
+    url_b = local_server.route("/b.xml", feed_b)
+    store = Store(db_url)
+    poller = poller_for(store, clock, nlp=nlp_with(Passes(breaks_on="BREAKS")))
+    a, b = watch(store, url_a, clock), watch(store, url_b, clock)
+    outcomes = {o.source_id: o for o in await poller.poll_due()}
+    assert outcomes[a.id].status == "ok" and len(outcomes[a.id].new_articles) == 2
+    assert outcomes[b.id].status == "failed"
+    assert "cannot read" in (outcomes[b.id].error or "")
+    with store.session() as tx:
+        assert tx.count_articles("local") == 3  # b's first article stays; the broken one waits
+    assert source(store, b.id).etag is None  # so the next poll reads the whole feed again
+    await poller.fetcher.aclose()
     store.close()
 
 
