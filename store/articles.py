@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Row, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from bot.model import (
@@ -21,7 +23,7 @@ from bot.model import (
     Story,
 )
 from bot.stories import ActiveStories, StoryIndex
-from store.tables import AlertRow, ArticleRow, ClaimRow, StoryRow
+from store.tables import AlertRow, ArticleRow, ClaimRow, StoryClockRow, StoryRow
 from store.tables import aware as _aware
 
 
@@ -98,23 +100,32 @@ _STORED_ARTICLE = (
 )
 
 
-class StoryCache:
-    """Decoded story signatures kept between transactions, checked by revision.
+@dataclass
+class _TenantWindow:
+    seq: int  # every story change up to this clock number is in the cache
+    floor: datetime  # ... and every story active since then
+    published: dict[int, datetime]  # those stories: id -> last published
 
-    Grouping reads every story active in the last weeks for each article; decoding
-    their JSON signatures each time grew with the store and dominated ingest at a
-    million claims. Only (id, revision) is read per article now, from a covering
-    index; a story whose revision moved (updated here or by another process) is
-    read again, and a failed transaction empties the cache (see Store.session).
+
+class StoryCache:
+    """Decoded story signatures kept between transactions, kept current by the story clock.
+
+    Grouping needs every story active in the last weeks for each article; reading
+    even their (id, revision) grew with the store (1,900 rows at a million claims).
+    Every story write stamps the story with its tenant's next clock number (see
+    StoryClockRow), in commit order, so per article only the stories stamped since
+    the last read come back: usually the one story the previous article joined,
+    whichever process wrote it. A failed transaction empties the cache (see
+    Store.session): what it read after its own writes never happened.
     """
 
     def __init__(self, limit: int = 20_000) -> None:
-        self.revisions: dict[int, int] = {}
+        self.tenants: dict[str, _TenantWindow] = {}
         self.index = StoryIndex()
         self.limit = limit
 
     def clear(self) -> None:
-        self.revisions.clear()
+        self.tenants.clear()
         self.index = StoryIndex()
 
 
@@ -194,33 +205,55 @@ class ArticleQueries:
 
     # -- stories ------------------------------------------------------------
     def active_stories(self, tenant: str, since: datetime) -> ActiveStories:
-        """Stories active since `since`; signatures come from the store's cache when unchanged."""
-        window = (StoryRow.tenant == tenant, StoryRow.last_published >= since)
+        """Stories active since `since`; from the store's cache, brought up to date."""
         cache: StoryCache | None = getattr(self, "story_cache", None)
+        in_window = (StoryRow.tenant == tenant, StoryRow.last_published >= since)
         if cache is None:
-            rows = self.s.scalars(select(StoryRow).where(*window))
-            return ActiveStories(StoryIndex(_story(r) for r in rows))
-        # Core, not ORM: a thousand or more (id, revision) rows per article
-        current = dict(
-            self.s.connection().execute(select(StoryRow.id, StoryRow.revision).where(*window)).all()
-        )
-        revisions = cache.revisions
-        stale = [sid for sid, rev in current.items() if revisions.get(sid) != rev]
-        for i in range(0, len(stale), 500):
-            for r in self.s.scalars(select(StoryRow).where(StoryRow.id.in_(stale[i : i + 500]))):
-                revisions[r.id] = r.revision
-                cache.index.add(_story(r))
-        if len(revisions) > cache.limit:  # keep what this window uses, drop the rest
-            for sid in [sid for sid in revisions if sid not in current]:
-                del revisions[sid]
+            return ActiveStories(
+                StoryIndex(_story(r) for r in self.s.scalars(select(StoryRow).where(*in_window)))
+            )
+        window = cache.tenants.get(tenant)
+        if window is None or since < window.floor or len(cache.index.stories) > cache.limit:
+            if len(cache.index.stories) > cache.limit:
+                cache.clear()
+            for sid in window.published if window else ():
                 cache.index.discard(sid)
-        return ActiveStories(cache.index, current.keys())
+            # the clock first: a story written in between is read again next time
+            clock = self.s.scalar(select(StoryClockRow.seq).where(StoryClockRow.tenant == tenant))
+            window = cache.tenants[tenant] = _TenantWindow(clock or 0, since, {})
+            changed = select(StoryRow).where(*in_window)
+        else:
+            changed = select(StoryRow).where(StoryRow.tenant == tenant, StoryRow.seq > window.seq)
+        for row in self.s.scalars(changed):
+            story = _story(row)
+            window.seq = max(window.seq, row.seq)
+            if story.last_published >= window.floor:
+                cache.index.add(story)
+                window.published[story.id] = story.last_published
+        if since > window.floor:
+            for sid in [sid for sid, last in window.published.items() if last < since]:
+                del window.published[sid]
+                cache.index.discard(sid)
+            window.floor = since
+        return ActiveStories(cache.index, window.published.keys())
 
     def stories(self, tenant: str) -> list[Story]:
         rows = self.s.scalars(
             select(StoryRow).where(StoryRow.tenant == tenant).order_by(StoryRow.id)
         )
         return [_story(r) for r in rows]
+
+    def _next_story_seq(self, tenant: str) -> int:
+        """Take the tenant's next story clock number; its row stays locked until commit."""
+        clocks = StoryClockRow.__table__
+        upsert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        take = (
+            upsert(clocks)
+            .values(tenant=tenant, seq=1)
+            .on_conflict_do_update(index_elements=[clocks.c.tenant], set_={"seq": clocks.c.seq + 1})
+            .returning(clocks.c.seq)
+        )
+        return self.s.execute(take).scalar_one()
 
     def get_story(self, story_id: int) -> Story | None:
         row = self.s.get(StoryRow, story_id)
@@ -231,6 +264,7 @@ class ArticleQueries:
     ) -> Story:
         row = StoryRow(
             tenant=tenant,
+            seq=self._next_story_seq(tenant),
             title=title,
             terms=terms,
             first_published=published,
@@ -244,8 +278,8 @@ class ArticleQueries:
         row = self.s.get(StoryRow, story_id)
         if row is None:
             return
+        row.seq = self._next_story_seq(tenant=row.tenant)  # cached signatures are stale
         row.terms = terms
-        row.revision = (row.revision or 0) + 1  # cached signatures of this story are stale
         row.last_published = max(_aware(row.last_published), published)
         row.first_published = min(_aware(row.first_published), published)
 

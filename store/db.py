@@ -42,12 +42,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, target: str = "head") -> None:
     cfg = Config(str(_HERE / "alembic.ini"))
     cfg.set_main_option("script_location", str(_HERE / "migrations"))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, target)
 
 
 class StoreSession(ArticleQueries, SourceQueries, DeliveryQueries):
@@ -79,7 +79,7 @@ class Store:
                 yield StoreSession(s, self._story_cache)
         except BaseException:
             # What this transaction read after its own writes was never committed; a
-            # later commit could reuse the same revision number, so forget it all.
+            # later commit could reuse the same story clock number, so forget it all.
             self._story_cache.clear()
             raise
 

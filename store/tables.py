@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -44,10 +45,25 @@ class StoryRow(Base):
     terms: Mapped[dict] = mapped_column(JSON, default=dict)
     first_published: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_published: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # Bumped whenever `terms` change, so cached signatures know when to re-read.
-    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # revision too: the per-article window read is then an index-only scan
-    __table_args__ = (Index("ix_stories_tenant_last_rev", "tenant", "last_published", "revision"),)
+    # The tenant's story clock when this story last changed (see StoryClockRow).
+    seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    __table_args__ = (
+        Index("ix_stories_tenant_last", "tenant", "last_published"),
+        Index("ix_stories_tenant_seq", "tenant", "seq"),
+    )
+
+
+class StoryClockRow(Base):
+    """A counter per tenant, taken by every story write in its transaction.
+
+    Its row lock makes story writes of one tenant commit in clock order, so a
+    reader that has seen every story up to number N need only ask for those after
+    N: the per-article story cache refresh (store.articles.StoryCache).
+    """
+
+    __tablename__ = "story_clocks"
+    tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class ArticleRow(Base):
