@@ -217,7 +217,11 @@ class StoryIndex:
                 del self._postings[term]
 
     def best(
-        self, terms: dict[str, float], published: datetime, among: Collection[int] | None = None
+        self,
+        terms: dict[str, float],
+        published: datetime,
+        among: Collection[int] | None = None,
+        since: datetime | None = None,
     ) -> tuple[Story | None, float]:
         """The story this article belongs to, or None when it starts a new one.
 
@@ -238,6 +242,8 @@ class StoryIndex:
             if among is not None and story_id not in among:
                 continue
             story = self.stories[story_id]
+            if since and story.last_published and story.last_published < since:
+                continue
             if (
                 story.first_published
                 and story.last_published
@@ -256,13 +262,18 @@ class ActiveStories:
 
     index: StoryIndex
     ids: Collection[int] | None = None  # None: every indexed story
+    since: datetime | None = None  # of those, only the ones active since then
 
     def best(self, terms: dict[str, float], published: datetime) -> tuple[Story | None, float]:
-        return self.index.best(terms, published, self.ids)
+        return self.index.best(terms, published, self.ids, self.since)
 
     def __iter__(self) -> Iterator[Story]:
         ids = self.index.stories.keys() if self.ids is None else self.ids
-        return (self.index.stories[i] for i in ids)
+        stories = (self.index.stories[i] for i in ids)
+        since = self.since
+        return (
+            s for s in stories if not since or not s.last_published or s.last_published >= since
+        )
 
 
 def best_story(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -119,6 +119,10 @@ class StoryCache:
     Store.session): what it read after its own writes never happened.
     """
 
+    # Kept beyond the window: articles do not arrive in publication order (a feed's
+    # backlog, a replayed story), and each step back past the cache reloads it whole.
+    SLACK = timedelta(days=60)
+
     def __init__(self, limit: int = 20_000) -> None:
         self.tenants: dict[str, _TenantWindow] = {}
         self.index = StoryIndex()
@@ -207,21 +211,24 @@ class ArticleQueries:
     def active_stories(self, tenant: str, since: datetime) -> ActiveStories:
         """Stories active since `since`; from the store's cache, brought up to date."""
         cache: StoryCache | None = getattr(self, "story_cache", None)
-        in_window = (StoryRow.tenant == tenant, StoryRow.last_published >= since)
         if cache is None:
-            return ActiveStories(
-                StoryIndex(_story(r) for r in self.s.scalars(select(StoryRow).where(*in_window)))
+            rows = self.s.scalars(
+                select(StoryRow).where(StoryRow.tenant == tenant, StoryRow.last_published >= since)
             )
+            return ActiveStories(StoryIndex(_story(r) for r in rows))
         window = cache.tenants.get(tenant)
         if window is None or since < window.floor or len(cache.index.stories) > cache.limit:
             if len(cache.index.stories) > cache.limit:
                 cache.clear()
             for sid in window.published if window else ():
                 cache.index.discard(sid)
+            floor = since - StoryCache.SLACK
             # the clock first: a story written in between is read again next time
             clock = self.s.scalar(select(StoryClockRow.seq).where(StoryClockRow.tenant == tenant))
-            window = cache.tenants[tenant] = _TenantWindow(clock or 0, since, {})
-            changed = select(StoryRow).where(*in_window)
+            window = cache.tenants[tenant] = _TenantWindow(clock or 0, floor, {})
+            changed = select(StoryRow).where(
+                StoryRow.tenant == tenant, StoryRow.last_published >= floor
+            )
         else:
             changed = select(StoryRow).where(StoryRow.tenant == tenant, StoryRow.seq > window.seq)
         for row in self.s.scalars(changed):
@@ -230,12 +237,12 @@ class ArticleQueries:
             if story.last_published >= window.floor:
                 cache.index.add(story)
                 window.published[story.id] = story.last_published
-        if since > window.floor:
-            for sid in [sid for sid, last in window.published.items() if last < since]:
+        if since - window.floor > 2 * StoryCache.SLACK:  # forget what the window has left
+            window.floor = since - StoryCache.SLACK
+            for sid in [sid for sid, last in window.published.items() if last < window.floor]:
                 del window.published[sid]
                 cache.index.discard(sid)
-            window.floor = since
-        return ActiveStories(cache.index, window.published.keys())
+        return ActiveStories(cache.index, window.published.keys(), since)
 
     def stories(self, tenant: str) -> list[Story]:
         rows = self.s.scalars(
