@@ -175,9 +175,16 @@ _NOT_COUNTS = re.compile(
 
 
 def _is_candidate(text: str) -> bool:
-    """Worth a full parse: a count near the tally vocabulary, or a status word."""
-    counts = _NUMBERISH.search(_NOT_COUNTS.sub(" ", text))
-    return bool(counts and _EVENTISH.search(text) or _STATUSISH.search(text))
+    """Worth a full parse: a count near the tally vocabulary, or a status word.
+
+    Cheapest test first: run on every paragraph and sentence of every article."""
+    if _STATUSISH.search(text):
+        return True
+    return bool(
+        _NUMBERISH.search(text)
+        and _EVENTISH.search(text)
+        and _NUMBERISH.search(_NOT_COUNTS.sub(" ", text))
+    )
 
 
 # An editor's correction quotes the outlet's own error ("An earlier version of this

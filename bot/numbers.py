@@ -166,17 +166,27 @@ def number_value(text: str) -> float | None:
     return float(parsed) if parsed is not None else None
 
 
+# Longest first; among equals, the order of QUALIFIER_WORDS (stable sort).
+_QUALIFIERS_LONGEST_FIRST = sorted(
+    ((kind, w) for kind, words in QUALIFIER_WORDS.items() for w in words),
+    key=lambda kw: -len(kw[1]),
+)
+
+
 def qualifier_of(prefix: str) -> tuple[str, str] | None:
-    """The qualifier that ends `prefix` ("... put it at more than"), as (kind, words)."""
+    """The qualifier that ends `prefix` ("... put it at more than"), as (kind, words).
+
+    The longest that ends it on a word boundary: "no more than", not "more than".
+    Plain suffix tests, not a regex per word: it runs for every number of every
+    candidate sentence.
+    """
     text = prefix.lower().rstrip()
-    best: tuple[str, str] | None = None
-    for kind, words in QUALIFIER_WORDS.items():
-        for w in words:
-            if re.search(rf"(?:^|\W){re.escape(w)}$", text) and (
-                best is None or len(w) > len(best[1])
-            ):
-                best = (kind, w)
-    return best
+    for kind, w in _QUALIFIERS_LONGEST_FIRST:
+        if text.endswith(w):
+            before = text[: -len(w)][-1:]
+            if not before or not (before.isalnum() or before == "_"):
+                return kind, w
+    return None
 
 
 def parse_quantity(text: str) -> Quantity | None:
