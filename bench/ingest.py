@@ -195,7 +195,9 @@ def run_case(
     rows = []
     for i, batch in enumerate(batches):
         start = T_END + timedelta(hours=1, days=7 * i)
-        timed = recombiner.articles(n_articles, start, first_story=100_000 * i)
+        # new stories, made from the same real stories in the same order as batch size 1's
+        first = 1000 * len(recombiner.base) * i
+        timed = recombiner.articles(n_articles, start, first_story=first)
         latencies = []
         extracted = alerts = 0
         cpu0, wall0 = time.process_time(), time.perf_counter()
