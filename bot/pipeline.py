@@ -115,6 +115,8 @@ class Pipeline:
                 seen = tx.find_article(item.tenant, key=a.key, guid=a.guid, content_hash=digest)
                 prepared.append(Prepared(item, digest, seen))
         todo = [i for i, p in enumerate(prepared) if not p.deferred and not p.duplicate]
+        if not todo:  # all seen before: most polls of syndicated feeds
+            return prepared
         analysed = [self._analysed(prepared[i]) for i in todo]
         try:
             found = extract_claims_many(analysed, self.nlp)
