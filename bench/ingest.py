@@ -4,8 +4,10 @@ For each store size M (claims) and database, a child process fills a fresh store
 with M claims across many stories (untimed, bulk insert through store/bulk.py),
 then ingests `--articles` synthetic articles end to end through the real
 Pipeline (extraction, story grouping, comparison, storage, alerts and their
-routing) and reports articles/s, per-article latency p50/p95, CPU per article
-and the child's peak RSS. One child per case keeps RSS and caches honest.
+routing), one article at a time and in batches (`--batch`), and reports
+articles/s, per-article latency p50/p95, CPU per article, the child's peak RSS
+and the reference loop time measured in the child (the machine's speed drifts
+during a run). One child per case keeps RSS and caches honest.
 
 Defaults: M = 10,000 / 100,000 / 1,000,000 on SQLite, and on PostgreSQL too when
 postgresql://postgres@127.0.0.1:5432 answers (database `cw_bench`, dropped after).
@@ -193,6 +195,7 @@ def run_case(
     for a in recombiner.articles(5, T_END, first_story=500_000):  # warm-up, untimed
         pipeline.ingest(a, TENANT)
     rows = []
+    ref = round(reference_ms())  # this machine's speed drifts within a run, too
     for i, batch in enumerate(batches):
         start = T_END + timedelta(hours=1, days=7 * i)
         # new stories, made from the same real stories in the same order as batch size 1's
@@ -225,6 +228,7 @@ def run_case(
                 cpu_ms=round(cpu / len(timed) * 1000, 1),
                 new_claims=extracted,
                 alerts=alerts,
+                ref_ms=ref,
             )
         )
     store.close()
@@ -305,7 +309,7 @@ def main() -> None:
     if not args.json:
         print(
             f"{'db':<11}{'claims M':>10}{'stories':>9}{'fill s':>8}{'batch':>6}{'art/s':>8}"
-            f"{'p50 ms':>8}{'p95 ms':>8}{'cpu ms':>8}{'alerts':>8}{'RSS MB':>8}"
+            f"{'p50 ms':>8}{'p95 ms':>8}{'cpu ms':>8}{'alerts':>8}{'RSS MB':>8}{'ref ms':>8}"
         )
     with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
         for db, m, url in cases(dbs, sizes, Path(tmp)):
@@ -335,7 +339,7 @@ def main() -> None:
                 print(
                     f"{r['db']:<11}{r['claims']:>10,}{r['stories']:>9,}{r['fill_s']:>8}"
                     f"{r['batch']:>6}{r['per_s']:>8}{r['p50_ms']:>8}{r['p95_ms']:>8}"
-                    f"{r['cpu_ms']:>8}{r['alerts']:>8}{r['rss_mb']:>8}",
+                    f"{r['cpu_ms']:>8}{r['alerts']:>8}{r['rss_mb']:>8}{r['ref_ms']:>8}",
                     flush=True,
                 )
 
