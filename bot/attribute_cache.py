@@ -17,7 +17,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.pipeline import AttributeRuler
 from spacy.tokens import Doc
-from spacy.tokens._retokenize import set_token_attrs
+from spacy.tokens._retokenize import set_token_attrs  # what AttributeRuler itself calls
 
 _ONE_TOKEN_KEYS = {"TAG", "LOWER", "DEP", "IS_SPACE"}
 _CACHE_LIMIT = 200_000  # token kinds remembered; a long-running process starts afresh
