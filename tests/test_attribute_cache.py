@@ -1,4 +1,4 @@
-"""The cached attribute ruler leaves every token exactly as spaCy's own ruler does."""
+"""The cached attribute ruler and lemmatizer leave every token exactly as spaCy's own do."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from conftest import DEV_STORIES, ROOT, SEEDS
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from bot.attribute_cache import CachedAttributeRuler
+from bot.attribute_cache import CachedAttributeRuler, CachedLemmatizer
 from bot.claims import load_nlp, paragraphs
 from bot.replay import load_story
 
@@ -37,11 +37,14 @@ def story_paragraphs() -> list[str]:
     ]
 
 
-def test_every_token_of_every_story_gets_the_rulers_own_attributes(original: Language) -> None:
+def test_every_token_of_every_story_gets_spacys_own_attributes_and_lemma(
+    original: Language,
+) -> None:
     texts = story_paragraphs()
     assert len(texts) > 300
     ours = load_nlp()
     assert isinstance(ours.get_pipe("attribute_ruler"), CachedAttributeRuler)
+    assert isinstance(ours.get_pipe("lemmatizer"), CachedLemmatizer)
     compared = 0
     for theirs, mine in zip(original.pipe(texts), ours.pipe(texts), strict=True):
         assert annotations(mine) == annotations(theirs), theirs.text
