@@ -22,7 +22,7 @@ from spacy.attrs import LEMMA, MORPH, ORTH, POS
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.pipeline import AttributeRuler, Lemmatizer
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 from spacy.tokens._retokenize import set_token_attrs  # what AttributeRuler itself calls
 
 _ONE_TOKEN_KEYS = {"TAG", "LOWER", "DEP", "IS_SPACE"}
@@ -42,14 +42,13 @@ class CachedAttributeRuler:
             (self.single if one_token else self.spanning).add(str(attr_id), patterns)
         self._kinds: dict[tuple[str, str, str, bool], list[int]] = {}
 
-    def _matched(self, doc: Doc, i: int) -> list[int]:
-        tok = doc[i]
+    def _matched(self, tok: Token) -> list[int]:
         kind = (tok.tag_, tok.lower_, tok.dep_, tok.is_space)
         found = self._kinds.get(kind)
         if found is None:
             if len(self._kinds) >= _CACHE_LIMIT:
                 self._kinds.clear()
-            matches = self.single(doc[i : i + 1], allow_missing=True)
+            matches = self.single(tok.doc[tok.i : tok.i + 1], allow_missing=True)
             found = sorted({int(self.strings[m_id]) for m_id, _, _ in matches})
             self._kinds[kind] = found
         return found
@@ -62,7 +61,7 @@ class CachedAttributeRuler:
             target = start + index if index >= 0 else end + index
             extra.setdefault(target, []).append(attr_id)
         for tok in doc:
-            ids = self._matched(doc, tok.i)
+            ids = self._matched(tok)
             if tok.i in extra:
                 ids = sorted(set(ids) | set(extra[tok.i]))
             for attr_id in ids:

@@ -72,8 +72,8 @@ class Pipeline:
     duplicate; one whose text changed under the same key or GUID is re-checked and
     only its new paragraphs can raise alerts.
 
-    `prepare` then `commit` split it in two so that many articles (all the polls of
-    a tick) share one extraction pass, while each is still stored in a transaction
+    `prepare` then `commit` split it in two so that many articles (those of the
+    polls that finish together) share one extraction pass, while each is still stored in a transaction
     of its own, in order.
     """
 
