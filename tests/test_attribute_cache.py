@@ -1,4 +1,5 @@
-"""The cached attribute ruler and lemmatizer leave every token exactly as spaCy's own do."""
+"""The pipeline `load_nlp` builds (cached attribute ruler and lemmatizer, NumPy's BLAS
+for the networks) leaves every token exactly as spaCy's own, as shipped, does."""
 
 from __future__ import annotations
 
@@ -50,6 +51,21 @@ def test_every_token_of_every_story_gets_spacys_own_attributes_and_lemma(
         assert annotations(mine) == annotations(theirs), theirs.text
         compared += len(theirs)
     assert compared > 10_000
+
+
+def test_the_networks_multiply_through_numpy_not_blis(original: Language) -> None:
+    """BLIS runs these products at a third of NumPy's BLAS speed here (bench/ingest.py)."""
+
+    def blis_layers(nlp: Language, pipe: str) -> set[str]:
+        return {n.name for n in nlp.get_pipe(pipe).model.walk() if n.ops.use_blis}
+
+    assert "maxout" in blis_layers(original, "tok2vec")  # thinc's default
+    ours = load_nlp()
+    assert blis_layers(ours, "tok2vec") == set()
+    # spaCy builds the transition models' output layer apart; it works on a few
+    # parse states at a time, where the library hardly matters.
+    assert blis_layers(ours, "ner") <= {"linear"}
+    assert blis_layers(ours, "parser") <= {"linear"}
 
 
 def test_patterns_spanning_two_tokens_still_apply(original: Language) -> None:
