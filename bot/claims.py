@@ -1129,7 +1129,13 @@ def _agent_source(subj: Token, ctx: _Context) -> tuple[str, str | None] | None:
     return text, source_key(text, labels)
 
 
+def _holds(phrase: Token, tok: Token) -> bool:
+    return phrase.left_edge.i <= tok.i <= phrase.right_edge.i
+
+
 def _find_source(sent: Span, start: Token, ctx: _Context) -> tuple[str, str | None] | None:
+    """Who gives the figure or status at `start`. Never the phrase that holds it: in
+    "78 Palestinian prisoners have been released" the prisoners are what is counted."""
     for t in sent:
         if t.lower_ == "according":
             to = next((c for c in t.children if c.lower_ == "to"), None)
@@ -1149,8 +1155,10 @@ def _find_source(sent: Span, start: Token, ctx: _Context) -> tuple[str, str | No
             agent = next((c for c in t.children if c.dep_ == "agent"), None)
             if agent is not None:
                 subj = next((c for c in agent.children if c.dep_ == "pobj"), subj)
-            if subj is not None and (
-                t.lemma_.lower() in SPEECH_VERBS or subj.ent_type_ in {"PERSON", "ORG", "GPE"}
+            if (
+                subj is not None
+                and not _holds(subj, start)
+                and (t.lemma_.lower() in SPEECH_VERBS or subj.ent_type_ in {"PERSON", "ORG", "GPE"})
             ):
                 found = _agent_source(subj, ctx)
                 if found:
@@ -1162,9 +1170,13 @@ def _find_source(sent: Span, start: Token, ctx: _Context) -> tuple[str, str | No
     for v in sent:
         if v.lemma_.lower() in SPEECH_VERBS and v.pos_ == "VERB":
             subj = next((c for c in v.children if c.dep_ == "nsubj"), None)
-            if subj is not None and (
-                subj.ent_type_ in {"PERSON", "ORG", "GPE", "NORP"}
-                or subj.lemma_.lower() in AUTHORITY_NOUNS  # "..., a spokesman for X said"
+            if (
+                subj is not None
+                and not _holds(subj, start)
+                and (
+                    subj.ent_type_ in {"PERSON", "ORG", "GPE", "NORP"}
+                    or subj.lemma_.lower() in AUTHORITY_NOUNS  # "..., a spokesman for X said"
+                )
             ):
                 found = _agent_source(subj, ctx)
                 if found:

@@ -56,6 +56,14 @@ def test_a_figure_held_by_a_measure_noun_and_attributed_to_a_country():
     assert c.source_key == "country:kr"
 
 
+def test_what_is_counted_is_not_the_source():
+    # "release" is also a speech verb ("the ministry released figures")
+    [c] = figures("A total of 78 Palestinian prisoners have been released.")
+    assert (c.metric.predicate, c.quantity.value, c.source) == ("released", 78, None)
+    [c] = figures("A total of 78 Palestinian prisoners have been released, Qatar said.")
+    assert (c.quantity.value, c.source) == (78, "Qatar")
+
+
 def test_a_toll_rising_and_the_earlier_value_it_rose_from():
     claims = figures(
         "Maui County has raised the confirmed number of deaths from the fires to 55, "
