@@ -185,6 +185,21 @@ def test_a_running_total_wins_over_a_batch_in_the_same_article():
     assert f.new.quantity.value == 150
 
 
+def test_a_batch_below_a_known_running_total_is_not_a_revision():
+    released = Metric("released", "prisoners")
+    total = fig("78", 26, metric=released, sentence="A total of 78 prisoners have been released.")
+    batch = fig("33", 28, "il", metric=released, sentence="Israel freed 33 prisoners.")
+    assert compare([batch], [total]) == []
+    # the next figure answers the total, not the batch
+    later = fig("240", 30, "il", metric=released, sentence="Israel freed 240 prisoners.")
+    [f] = compare([later], [total, batch])
+    assert (f.old.quantity.value, f.new.quantity.value) == (78, 240)
+    # a lower figure told as a change is a revision all the same
+    lowered = fig("60", 28, metric=released, sentence="The number released was revised to 60.")
+    [f] = compare([lowered], [total])
+    assert (f.kind, f.old.quantity.value) == (AlertKind.FIGURE_UPDATE, 78)
+
+
 def test_a_lowered_floor_a_week_later_is_a_revision():
     [f] = compare([fig("more than 8,000", 26)], [fig("more than 9,000", 17)])
     assert f.kind == AlertKind.FIGURE_UPDATE
