@@ -586,7 +586,7 @@ def _fits(event: str, entity: str | None) -> bool:
         return entity == "soldiers"
     if event == "affected":
         return entity == "countries"
-    return entity in PERSON_CLASSES
+    return all(kind in PERSON_CLASSES for kind in entity.split(" and "))
 
 
 @dataclass(frozen=True)
@@ -788,11 +788,30 @@ def _read_parse(m: _Mention) -> _Reading | None:
         return None
     if event == "missing" and _accounted_for(m.anchor.sent):
         return None
-    entity = _entity(noun, family, event)
+    entity = _mixed([noun, *family], _entity(noun, family, event))
     if not _fits(event, entity):
         return None
     group = _group(family)
     return _Reading(event, entity or "people", group, verb)
+
+
+def _mixed(counted: list[Token], entity: str | None) -> str | None:
+    """ "286 pupils and staff", "the number of pupils and staff": one count of two kinds
+    of people, which is neither a count of pupils nor one of people in general; its
+    entity names both ("students and workers") and matches only the same mix."""
+    if entity not in PERSON_CLASSES or entity == "people":
+        return entity
+    kinds = {entity}
+    for t in counted:
+        if ENTITY_WORDS.get(t.lemma_.lower()) != entity:
+            continue
+        for c in t.children:
+            if c.dep_ == "conj" and not any(g.dep_ == "nummod" for g in c.children):
+                kind = ENTITY_WORDS.get(c.lemma_.lower())
+                if kind in PERSON_CLASSES and kind != "people":
+                    kinds.add(kind)
+        break
+    return " and ".join(sorted(kinds))
 
 
 def _identifying(counted: Token) -> Token | None:
@@ -1037,7 +1056,15 @@ def _scope(sent: Span, reading: _Reading, noun_tokens: list[Token]) -> str | Non
     subjects: list[Token] = []
     if reading.verb is not None:
         subjects = [c for c in reading.verb.children if c.dep_ in {"nsubj", "nsubjpass"}]
-    for holder in subjects + noun_tokens[:1]:
+    # "in a separate attack, gunmen kidnapped 15 pupils": the clause tells of another event
+    events = [
+        p
+        for prep in (reading.verb.children if reading.verb is not None else [])
+        if prep.dep_ == "prep" and prep.lower_ in {"in", "during"}
+        for p in prep.children
+        if p.dep_ == "pobj"
+    ]
+    for holder in subjects + noun_tokens[:1] + events:
         mods = [c for c in holder.children if c.dep_ in {"amod", "compound"}]
         if any(c.lower_ in _OTHER_MARKERS for c in mods):
             names = [c.text for c in mods if c.pos_ == "PROPN"] + [holder.text]

@@ -51,7 +51,7 @@ def _word_matches(word: str, metric: Metric, status: str | None) -> bool:
     label = metric.label.lower()
     if word in label or _singular(word) in label:
         return True
-    return ENTITY_WORDS.get(_singular(word)) == metric.entity
+    return ENTITY_WORDS.get(_singular(word)) in metric.entity.split(" and ")  # a mix of kinds
 
 
 def matches_query(metric: Metric, query: str) -> bool:

@@ -96,6 +96,20 @@ def test_description_is_not_a_claim(text):
     assert figures(text, datetime(2023, 8, 15, tzinfo=UTC)) == []
 
 
+def test_a_count_of_two_kinds_of_people_is_neither_kind():
+    [c] = figures("Some local media have put the number of pupils and staff held at 286.")
+    assert (c.metric.entity, c.quantity.value) == ("students and workers", 286)
+    [c] = figures("Gunmen abducted 286 pupils and staff from the school.")
+    assert c.metric.entity == "students and workers"
+    [c] = figures("Gunmen abducted 286 pupils from the school.")
+    assert c.metric.entity == "students"
+
+
+def test_a_clause_about_a_separate_event_is_its_own_scope():
+    [c] = figures("In a separate attack in the northwest, gunmen kidnapped 15 pupils.")
+    assert (c.metric.predicate, c.metric.scope) == ("captured", "other: attack")
+
+
 def test_a_rate_per_week_is_scoped_apart_from_the_total():
     [c] = figures(
         "The administration said more than 1,000 North Korean soldiers had been killed or "

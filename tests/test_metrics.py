@@ -39,6 +39,13 @@ def test_words_of_the_label_and_entities_match_too():
     assert not matches_query(DEAD, "")
 
 
+def test_a_count_of_two_kinds_answers_either():
+    mixed = Metric("captured", "students and workers")
+    assert matches_query(mixed, "pupils")
+    assert matches_query(mixed, "staff")
+    assert not matches_query(mixed, "children")
+
+
 def test_a_captured_entity_that_died_answers_captured():
     when = datetime(2024, 12, 27, tzinfo=UTC)
     died = Claim(
