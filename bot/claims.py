@@ -957,6 +957,15 @@ def _held_area(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str 
         heads |= {a.i for c in conjs for a in c.children if a.dep_ == "acl"}
         if verb.dep_ == "conj":
             heads.add(verb.head.i)
+        # the verb's "and" may hang on it or follow it
+        after = verb.right_edge.i + (verb.right_edge.lower_ != "and")
+        if after < sent.end and sent.doc[after].lower_ == "and":
+            # "711 killed and 1,431 injured in government-held areas": the place closes
+            # both clauses, however the parse joined them
+            for t in sent.doc[after + 1 : sent.end]:
+                if t.is_punct:
+                    break
+                heads.add(t.i)
     for prep in sent:
         if prep.lower_ != "in" or prep.dep_ != "prep" or prep.head.i not in heads:
             continue
@@ -964,10 +973,20 @@ def _held_area(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str 
         if pobj is None or pobj.lemma_.lower() not in _AREA_NOUNS:
             continue
         area = sent.doc[pobj.left_edge.i : pobj.right_edge.i + 1]
-        if {t.lower_ for t in area} & {"held", "controlled", "control", "run"}:
-            # "only in": a part, never folded into the story's own place (comparison)
-            return "only in " + re.sub(r"^the\s+", "", area.text.lower())
+        if {t.lower_ for t in area} & _HOLDING:
+            # one name for one area however worded: "areas under government control" is
+            # "government-held areas"; "only in": a part, never folded into the story's
+            # own place (comparison)
+            holder = [
+                t.lower_
+                for t in area
+                if t.i != pobj.i and not t.is_punct and t.lower_ not in _HOLDING | {"the"}
+            ]
+            return f"only in {' '.join(holder)}-held {pobj.lower_}"
     return None
+
+
+_HOLDING = {"held", "controlled", "control", "run", "under", "by"}
 
 
 def _place_part(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str | None:

@@ -344,6 +344,21 @@ def test_a_figure_for_areas_held_by_one_side_is_a_part_and_the_total_keeps_its_c
     }
 
 
+def test_an_area_held_by_one_side_has_one_name_however_worded():
+    scopes = figure_scopes(
+        "The health ministry said 812 people had died in areas under government control."
+    )
+    assert scopes == {812: "only in government-held areas"}
+
+
+def test_a_place_closing_two_clauses_scopes_both():
+    scopes = figure_scopes(
+        "In Syria, the health ministry said 711 people had been killed and 1,431 injured "
+        "in government-held areas, most of them in the provinces of Aleppo and Hama."
+    )
+    assert scopes[711] == "only in government-held areas"
+
+
 def test_an_order_to_detain_is_not_an_arrest():
     assert figures("Prosecutors have ordered the detention of more than 100 people.") == []
     [c] = figures("Police have arrested 12 people, including contractors.")
