@@ -152,28 +152,38 @@ def _same_numbers(a: Quantity, b: Quantity) -> bool:
     return (a.value, a.low, a.high) == (b.value, b.low, b.high)
 
 
-def _is_batch(c: Claim, known: list[Claim]) -> bool:
+def _running_totals(known: list[Claim]) -> list[Claim]:
+    return [
+        k
+        for k in known
+        if k.quantity is not None
+        and k.standing == ClaimStatus.CURRENT
+        and _total_cue(k.sentence) == 2
+    ]
+
+
+def _is_batch(c: Claim, totals: list[Claim]) -> bool:
     """Whether `c` counts one batch below a running total already known ("a total of
     78 prisoners have been released", then "Israel freed 33 prisoners"): a total told
     as such does not shrink unless the new figure says it changed."""
-    if c.quantity is None or _total_cue(c.sentence) == 2 or _CHANGE_WORDS.search(c.sentence):
+    if not totals or c.quantity is None:
+        return False
+    if _total_cue(c.sentence) == 2 or _CHANGE_WORDS.search(c.sentence):
         return False
     high = admitted_interval(c.quantity)[1]
     return any(
-        k.quantity is not None
-        and k.published < c.published
-        and k.standing == ClaimStatus.CURRENT
-        and _total_cue(k.sentence) == 2
-        and high < admitted_interval(k.quantity)[0]
-        for k in known
+        k.published < c.published and high < admitted_interval(k.quantity)[0]
+        for k in totals
+        if k.quantity is not None
     )
 
 
 def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
     assert c.quantity is not None
-    if _is_batch(c, prior):
+    totals = _running_totals(prior)
+    if _is_batch(c, totals):
         return None
-    prior = [k for k in prior if not _is_batch(k, prior)]
+    prior = [k for k in prior if not _is_batch(k, totals)]
     latest_day = max(k.published for k in prior).date()
     frontier = [
         k
