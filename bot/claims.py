@@ -1172,7 +1172,18 @@ def _agent_source(subj: Token, ctx: _Context) -> tuple[str, str | None] | None:
     text = span.text.strip(" ,")
     if not labels and subj.lemma_.lower() not in AUTHORITY_NOUNS:
         return None
-    return text, source_key(text, labels)
+    return text, _acronym_key(span) or source_key(text, labels)
+
+
+def _acronym_key(span: Span) -> str | None:
+    """ "The UN Office for the Coordination of Humanitarian Affairs (OCHA) said": keyed
+    by the acronym, which is how later sentences and articles name it."""
+    doc, end = span.doc, span.end
+    if end + 2 < len(doc) and doc[end].text == "(" and doc[end + 2].text == ")":
+        short = doc[end + 1].text
+        if 2 <= len(short) <= 8 and short.isalpha() and short.isupper():
+            return source_key(short, {short: "ORG"})
+    return None
 
 
 def _holds(phrase: Token, tok: Token) -> bool:

@@ -178,7 +178,27 @@ def _is_batch(c: Claim, totals: list[Claim]) -> bool:
     )
 
 
-def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
+def _superseded(c: Claim, frontier: list[Claim], article: list[Claim]) -> Finding | None:
+    """A figure that fits the known one is still a revision where its own source, in
+    the same article, gives the known figure as its earlier one ("OCHA had put the
+    number of missing at 10,100" beside its "more than 9,000" now)."""
+    assert c.quantity is not None
+    for k in frontier:
+        if k.quantity is None or _same_numbers(k.quantity, c.quantity):
+            continue
+        if any(
+            h.quantity is not None
+            and same_metric(h.metric, c.metric)
+            and same_source(h.source_key, c.source_key)
+            and h.as_of < c.as_of
+            and _same_numbers(h.quantity, k.quantity)
+            for h in article
+        ):
+            return Finding(AlertKind.FIGURE_UPDATE, k, c)
+    return None
+
+
+def _judge_figure(c: Claim, prior: list[Claim], article: list[Claim]) -> Finding | None:
     assert c.quantity is not None
     totals = _running_totals(prior)
     if _is_batch(c, totals):
@@ -192,10 +212,10 @@ def _judge_figure(c: Claim, prior: list[Claim]) -> Finding | None:
     ]
     # A figure already known is not news: one that fits a current figure, or the very
     # numbers of an older one restated.
-    if any(k.quantity is not None and _agrees(k, c) for k in frontier) or any(
-        k.quantity is not None and _same_numbers(k.quantity, c.quantity) for k in prior
-    ):
+    if any(k.quantity is not None and _same_numbers(k.quantity, c.quantity) for k in prior):
         return None
+    if any(k.quantity is not None and _agrees(k, c) for k in frontier):
+        return _superseded(c, frontier, article)
     if not frontier:
         return None  # only history is known (background figures, earlier values)
     own = [k for k in frontier if same_source(k.source_key, c.source_key)]
@@ -290,7 +310,7 @@ def compare_figures(new: list[Claim], known: list[Claim]) -> list[Finding]:
         prior = [k for k in known if k.kind == ClaimKind.FIGURE and same_metric(k.metric, c.metric)]
         if not prior or _stale(c, prior):
             continue
-        finding = _judge_figure(c, prior)
+        finding = _judge_figure(c, prior, figures)
         if finding:
             findings.append(finding)
             done.append(c.metric)

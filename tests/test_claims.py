@@ -64,6 +64,16 @@ def test_what_is_counted_is_not_the_source():
     assert (c.quantity.value, c.source) == (78, "Qatar")
 
 
+def test_a_body_named_in_full_with_its_acronym_is_keyed_by_the_acronym():
+    [c] = figures(
+        "The UN Office for the Coordination of Humanitarian Affairs (OCHA) said that more "
+        "than 9,000 people were still missing."
+    )
+    assert c.source_key == "org:ocha"
+    [c] = figures("OCHA said 10,100 people were missing.")
+    assert c.source_key == "org:ocha"
+
+
 def test_a_toll_rising_and_the_earlier_value_it_rose_from():
     claims = figures(
         "Maui County has raised the confirmed number of deaths from the fires to 55, "

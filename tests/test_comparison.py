@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from bot.comparison import compare, same_metric, settle_standing
@@ -198,6 +199,25 @@ def test_a_batch_below_a_known_running_total_is_not_a_revision():
     lowered = fig("60", 28, metric=released, sentence="The number released was revised to 60.")
     [f] = compare([lowered], [total])
     assert (f.kind, f.old.quantity.value) == (AlertKind.FIGURE_UPDATE, 78)
+
+
+def test_a_fitting_figure_is_a_revision_where_its_source_gives_the_known_one_as_earlier():
+    missing = Metric("missing", "people")
+    known = fig("10,100", 14, "org:red crescent", metric=missing)
+    now = replace(fig("more than 9,000", 17, "org:ocha", metric=missing), position=300)
+    earlier = replace(
+        fig("10,100", 17, "org:ocha", metric=missing, position=400),
+        as_of=date(2023, 8, 15),
+        standing=ClaimStatus.HISTORICAL,
+    )
+    [f] = compare([now, earlier], [known])
+    assert (f.kind, f.old.quantity.value, f.new.quantity.low) == (
+        AlertKind.FIGURE_UPDATE,
+        10100,
+        9000,
+    )
+    # without the article saying so, "more than 9,000" agrees with 10,100
+    assert compare([now], [known]) == []
 
 
 def test_a_lowered_floor_a_week_later_is_a_revision():
