@@ -944,6 +944,8 @@ def _is_historical_comparison(anchor: Token, years: list[Token]) -> bool:
 
 _AREA_NOUNS = {"area", "territory", "region", "part", "zone", "northwest", "northeast",
                "north", "south", "east", "west", "southwest", "southeast"}  # fmt: skip
+# Words that say who holds an area: "government-held areas", "areas under rebel control".
+_HOLDING = {"held", "controlled", "control", "run", "under", "by"}
 
 
 def _held_area(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str | None:
@@ -984,9 +986,6 @@ def _held_area(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str 
             ]
             return f"only in {' '.join(holder)}-held {pobj.lower_}"
     return None
-
-
-_HOLDING = {"held", "controlled", "control", "run", "under", "by"}
 
 
 def _place_part(sent: Span, verb: Token | None, noun_tokens: list[Token]) -> str | None:
