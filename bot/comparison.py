@@ -182,11 +182,8 @@ def _superseded(c: Claim, frontier: list[Claim], article: list[Claim]) -> Findin
     """A figure that fits the known one is still a revision where its own source, in
     the same article, gives the known figure as its earlier one ("OCHA had put the
     number of missing at 10,100" beside its "more than 9,000" now)."""
-    assert c.quantity is not None
-    for k in frontier:
-        if k.quantity is None or _same_numbers(k.quantity, c.quantity):
-            continue
-        if any(
+    for k in frontier:  # none of them has c's very numbers: the caller checked
+        if k.quantity is not None and any(
             h.quantity is not None
             and same_metric(h.metric, c.metric)
             and same_source(h.source_key, c.source_key)
